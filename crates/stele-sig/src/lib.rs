@@ -1,0 +1,28 @@
+//! Signed documents: what a PDF or CMS file says about its signatures, read from untrusted bytes.
+//!
+//! This is the reading half of signature validation. It finds every signature and document
+//! timestamp in a PDF ([`PdfSignatures`]), checks that each `/ByteRange` has the only shape a
+//! signature can honestly have ([`ByteRange`]), opens the CMS inside ([`SignedDataParts`]) and
+//! finds the RFC 4998 evidence records a signer carries as unsigned attributes
+//! ([`embedded_evidence_records`]). Judging the signatures (digests, certificate paths at a time)
+//! builds on these values.
+//!
+//! ```text
+//! PdfSignatures::extract(pdf)              every /FT /Sig field with a /V: names, /SubFilter, ByteRange
+//! SignedDataParts::from_ber(contents)      the CMS SignedData in /Contents (BER, zero-padded)
+//! embedded_evidence_records(&parts)        id-aa-er-internal / id-aa-er-external attributes
+//! ```
+//!
+//! Pure: bytes in, values out. Nothing here prints, reads the environment or panics on input.
+
+pub mod cms;
+pub mod pdf;
+
+pub use crate::cms::{
+    embedded_evidence_records, CmsError, EmbeddedEvidenceRecord, EvidenceRecordAttribute,
+    SignedDataParts, ID_AA_ER_EXTERNAL, ID_AA_ER_INTERNAL, MAX_CMS_LEN,
+};
+pub use crate::pdf::{
+    ByteRange, ByteRangeError, ContentsError, PdfError, PdfLimits, PdfSignature, PdfSignatures,
+    SignatureDictType, DEFAULT_MAX_FILE_LEN,
+};
