@@ -54,7 +54,10 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn byte(&mut self) -> Result<u8, BerError> {
-        let b = *self.input.get(self.pos).ok_or(BerError::Truncated(self.pos))?;
+        let b = *self
+            .input
+            .get(self.pos)
+            .ok_or(BerError::Truncated(self.pos))?;
         self.pos += 1;
         Ok(b)
     }
@@ -168,7 +171,12 @@ fn write_len(out: &mut Vec<u8>, len: usize) {
 
 /// Collects the content of a (possibly nested) constructed string; `bit` marks BIT STRING,
 /// whose segments each start with an unused-bits octet.
-fn flatten_string(node: &Tlv<'_>, tag: u8, out: &mut Vec<u8>, unused: &mut u8) -> Result<(), BerError> {
+fn flatten_string(
+    node: &Tlv<'_>,
+    tag: u8,
+    out: &mut Vec<u8>,
+    unused: &mut u8,
+) -> Result<(), BerError> {
     match &node.body {
         Body::Primitive(v) => {
             if node.ident[0] & 0x1f != tag {
@@ -300,18 +308,36 @@ mod tests {
     #[test]
     fn hostile_inputs_are_errors() {
         assert_eq!(to_der(&[]), Err(BerError::Empty));
-        assert!(matches!(to_der(&h("30 05 02 01")), Err(BerError::LengthOverrun(_))));
-        assert!(matches!(to_der(&h("30 80 02 01 01")), Err(BerError::Truncated(_))));
-        assert!(matches!(to_der(&h("04 80 00 00")), Err(BerError::IndefinitePrimitive(_))));
-        assert!(matches!(to_der(&h("04 85 01 00 00 00 00")), Err(BerError::BadLength(_))));
-        assert!(matches!(to_der(&h("04 01 00 ff")), Err(BerError::TrailingData(1))));
+        assert!(matches!(
+            to_der(&h("30 05 02 01")),
+            Err(BerError::LengthOverrun(_))
+        ));
+        assert!(matches!(
+            to_der(&h("30 80 02 01 01")),
+            Err(BerError::Truncated(_))
+        ));
+        assert!(matches!(
+            to_der(&h("04 80 00 00")),
+            Err(BerError::IndefinitePrimitive(_))
+        ));
+        assert!(matches!(
+            to_der(&h("04 85 01 00 00 00 00")),
+            Err(BerError::BadLength(_))
+        ));
+        assert!(matches!(
+            to_der(&h("04 01 00 ff")),
+            Err(BerError::TrailingData(1))
+        ));
         let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
         assert!(matches!(to_der(&deep), Err(BerError::TooDeep(_))));
     }
 
     #[test]
     fn padding_is_stripped_but_garbage_is_not() {
-        assert_eq!(strip_padding(&h("04 01 aa 00 00 00")).unwrap(), h("04 01 aa"));
+        assert_eq!(
+            strip_padding(&h("04 01 aa 00 00 00")).unwrap(),
+            h("04 01 aa")
+        );
         assert!(strip_padding(&h("04 01 aa 00 01")).is_err());
     }
 

@@ -209,7 +209,10 @@ mod tests {
             assert_eq!(DigestAlgorithm::from_oid(&a.oid()), Ok(a));
             assert_eq!(DigestAlgorithm::from_name(a.name()), Ok(a));
         }
-        assert_eq!(DigestAlgorithm::from_name("SHA-256"), Ok(DigestAlgorithm::Sha256));
+        assert_eq!(
+            DigestAlgorithm::from_name("SHA-256"),
+            Ok(DigestAlgorithm::Sha256)
+        );
         assert!(DigestAlgorithm::from_name("md5").is_err());
     }
 }

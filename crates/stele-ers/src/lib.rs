@@ -33,10 +33,10 @@ pub use hashtree::{
 };
 pub use record::{detect_format, ErFormat, MAX_ARCHIVE_TIMESTAMPS, MAX_EVIDENCE_RECORD_LEN};
 pub use renewal::Imprint;
-pub use token::{TimeStampVerifier, TokenCheck, TokenFacts, TokenTrust};
+pub use token::{TimeStampVerifier, TokenCheck, TokenFacts, TokenIntegrity, TokenTrust};
 pub use verify::{
     verify, AtsReport, ChainReport, Check, Coverage, DataObjectReport, ErsVerification,
-    FailureCode, Finding, RenewalConcat, TokenIntegrity, Verdict,
+    FailureCode, Finding, RenewalConcat, Verdict,
 };
 
 pub use stele_asn1::DigestAlgorithm;

@@ -2,7 +2,9 @@
 //! OCTET STRING `alg | flags | genTime | trusted-until | imprint`, read back by [`FakeVerifier`].
 
 use crate::asn1::ID_SIGNED_DATA;
-use crate::{DigestAlgorithm, TimeStampVerifier, TokenCheck, TokenFacts, TokenTrust};
+use crate::{
+    DigestAlgorithm, TimeStampVerifier, TokenCheck, TokenFacts, TokenIntegrity, TokenTrust,
+};
 use cms::content_info::ContentInfo;
 use der::asn1::OctetString;
 use der::{Any, Decode, Encode};
@@ -74,9 +76,9 @@ impl TimeStampVerifier for FakeVerifier {
                 serial: Some(hex::encode(&p[2..10])),
             },
             integrity: if p[1] & BROKEN != 0 {
-                Err("signature does not verify".into())
+                TokenIntegrity::Broken("signature does not verify".into())
             } else {
-                Ok(())
+                TokenIntegrity::Intact
             },
             trust: if valid_at <= until {
                 TokenTrust::Trusted {

@@ -32,13 +32,36 @@ pub enum TokenTrust {
     Untrusted { reason: String },
 }
 
+/// Whether a token is what its TSA signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenIntegrity {
+    Intact,
+    Broken(String),
+    /// The signature could not be checked (many real tokens carry no TSA certificate). Not a
+    /// failure by itself; trust evaluation then cannot succeed.
+    Unchecked(String),
+    /// The token could not be parsed at all (reports only; a verifier returns `Err` instead).
+    Unreadable(String),
+}
+
+impl TokenIntegrity {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            TokenIntegrity::Intact => "INTACT",
+            TokenIntegrity::Broken(_) => "BROKEN",
+            TokenIntegrity::Unchecked(_) => "UNCHECKED",
+            TokenIntegrity::Unreadable(_) => "UNREADABLE",
+        }
+    }
+}
+
 /// One token's check, as returned by a [`TimeStampVerifier`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenCheck {
     pub facts: TokenFacts,
-    /// `Err` when the token is not intact: its signature, its messageDigest, its binding to the
-    /// signer certificate or the signer's timeStamping key purpose fail. Makes the ER invalid.
-    pub integrity: Result<(), String>,
+    /// Broken when its signature, its messageDigest or its binding to the signer certificate
+    /// fail (the ER is invalid); Unchecked when the signer certificate is not available.
+    pub integrity: TokenIntegrity,
     pub trust: TokenTrust,
 }
 

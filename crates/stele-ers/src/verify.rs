@@ -15,7 +15,7 @@
 
 use crate::asn1::{ArchiveTimeStamp, EvidenceRecord, PartialHashtree};
 use crate::hashtree::{hash_concat, reduce_partial_hashtrees, ReductionRule};
-use crate::{DataObject, TimeStampVerifier, TokenCheck, TokenTrust};
+use crate::{DataObject, TimeStampVerifier, TokenCheck, TokenIntegrity, TokenTrust};
 use stele_asn1::DigestAlgorithm;
 use time::OffsetDateTime;
 
@@ -154,24 +154,6 @@ pub enum RenewalConcat {
     DataFirst,
     /// h(sequence) || h(data), unsorted.
     SequenceFirst,
-}
-
-/// A token's integrity, as the schema reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenIntegrity {
-    Intact,
-    Broken(String),
-    Unreadable(String),
-}
-
-impl TokenIntegrity {
-    pub const fn as_str(&self) -> &'static str {
-        match self {
-            TokenIntegrity::Intact => "INTACT",
-            TokenIntegrity::Broken(_) => "BROKEN",
-            TokenIntegrity::Unreadable(_) => "UNREADABLE",
-        }
-    }
 }
 
 /// The report on one archive timestamp.
@@ -627,18 +609,20 @@ pub fn verify(
                 (TokenIntegrity::Unreadable(e.clone()), None)
             }
             Ok(tc) => {
-                let integrity = match &tc.integrity {
-                    Ok(()) => TokenIntegrity::Intact,
-                    Err(e) => {
-                        cx.find(
-                            FailureCode::TokenInvalid,
-                            Some(c),
-                            Some(i),
-                            format!("The time-stamp token of {w} is not intact: {e}."),
-                        );
-                        TokenIntegrity::Broken(e.clone())
-                    }
-                };
+                if let TokenIntegrity::Broken(e) = &tc.integrity {
+                    cx.find(
+                        FailureCode::TokenInvalid,
+                        Some(c),
+                        Some(i),
+                        format!("The time-stamp token of {w} is not intact: {e}."),
+                    );
+                }
+                if let TokenIntegrity::Unchecked(why) = &tc.integrity {
+                    cx.notes.push(format!(
+                        "The signature of the time-stamp token of {w} was not checked: {why}."
+                    ));
+                }
+                let integrity = tc.integrity.clone();
                 if let TokenTrust::Untrusted { reason } = &tc.trust {
                     cx.find(
                         FailureCode::TokenUntrusted,
