@@ -271,6 +271,18 @@ pub(crate) fn unsigned_integer<'a>(t: &Tlv<'a>, what: &str) -> Result<&'a [u8], 
     Ok(if v.len() > 1 && v[0] == 0 { &v[1..] } else { v })
 }
 
+/// Value octets of a nonce INTEGER, for comparison only. RFC 3161 calls it a large random number
+/// and does not forbid a negative one; Java producers (EU DSS test TSAs, for example) write
+/// negative nonces from `BigInteger`, so the sign is kept rather than refused. A positive
+/// nonce is returned without its sign octet, exactly as [`unsigned_integer`] does.
+pub(crate) fn nonce_integer<'a>(t: &Tlv<'a>, what: &str) -> Result<&'a [u8], ParseError> {
+    let v = t.value;
+    if v.is_empty() {
+        return Err(ParseError::malformed(format!("{what}: empty INTEGER")));
+    }
+    Ok(if v.len() > 1 && v[0] == 0 { &v[1..] } else { v })
+}
+
 /// Decimal rendering of a big-endian unsigned magnitude (serial numbers are up to 160 bits).
 pub(crate) fn to_decimal(mag: &[u8]) -> String {
     let mut digits: Vec<u8> = Vec::new(); // little-endian base-10

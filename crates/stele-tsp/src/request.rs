@@ -113,7 +113,7 @@ impl TimeStampRequest {
         };
         let nonce = match r.optional(asn1::TAG_INTEGER, "TimeStampReq.nonce")? {
             Some(t) => {
-                let n = asn1::unsigned_integer(&t, "TimeStampReq.nonce")?;
+                let n = asn1::nonce_integer(&t, "TimeStampReq.nonce")?;
                 if n.len() > 32 {
                     return Err(
                         ParseError::malformed("TimeStampReq: nonce longer than 32 bytes").into(),

@@ -156,7 +156,7 @@ impl TstInfo {
         };
         let nonce = match r.optional(asn1::TAG_INTEGER, "TSTInfo.nonce")? {
             Some(t) => {
-                let n = asn1::unsigned_integer(&t, "TSTInfo.nonce")?;
+                let n = asn1::nonce_integer(&t, "TSTInfo.nonce")?;
                 if n.len() > 64 {
                     return Err(ParseError::malformed("TSTInfo: nonce longer than 64 bytes"));
                 }
