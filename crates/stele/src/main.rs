@@ -1,1 +1,74 @@
-fn main() {}
+//! `stele`: the command line. Thin: it parses arguments, calls the libraries, prints.
+
+mod demo;
+mod ers_cmd;
+mod tsa_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "stele",
+    version,
+    about = "Stele keeps signed documents provably valid for decades (RFC 3161 timestamps, RFC 4998 evidence records).",
+    after_help = "Exit codes: 0 valid/ok, 1 invalid or indeterminate, 2 bad input or usage."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Stele's main job on embedded defaults: built-in TSA, seal sample documents, verify.
+    Demo(demo::DemoArgs),
+    /// RFC 4998 evidence records: verify or build.
+    #[command(subcommand)]
+    Ers(ers_cmd::ErsCommand),
+    /// The built-in time-stamp authority (for tests and demos; not accredited).
+    #[command(subcommand)]
+    Tsa(tsa_cmd::TsaCommand),
+}
+
+/// A failure that is the caller's input or environment, not a verdict: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl<E: std::fmt::Display> From<E> for UsageError {
+    fn from(e: E) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+/// Reads an RFC 3339 date-time argument (`2039-06-01T00:00:00Z`).
+pub fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
+        format!("`{s}` is not an RFC 3339 date-time such as 2039-06-01T00:00:00Z: {e}")
+    })
+}
+
+/// Formats a time as RFC 3339 in UTC.
+pub fn fmt_time(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Ers(cmd) => ers_cmd::run(cmd),
+        Command::Tsa(cmd) => tsa_cmd::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

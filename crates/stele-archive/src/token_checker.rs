@@ -1,0 +1,81 @@
+use stele_ers::{TimeStampVerifier, TokenCheck, TokenFacts, TokenIntegrity, TokenTrust};
+use stele_tsp::{verify_token, Integrity, TimeStampToken, TokenVerifyOptions, Trust};
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+
+/// Checks the tokens of evidence records with `stele-tsp`: signature, messageDigest and
+/// signer-certificate binding always; the TSA certificate path to the anchors when asked.
+#[derive(Clone, Debug, Default)]
+pub struct TokenChecker {
+    anchors: Vec<Certificate>,
+    extra_certs: Vec<Certificate>,
+    evaluate_trust: bool,
+}
+
+impl TokenChecker {
+    /// Trust evaluated against `anchors` (root CAs or pinned TSA certificates).
+    pub fn trusting(anchors: Vec<Certificate>) -> Self {
+        TokenChecker {
+            anchors,
+            extra_certs: Vec::new(),
+            evaluate_trust: true,
+        }
+    }
+
+    /// Integrity only: TSA trust is not evaluated (`--no-tsa-trust`).
+    pub fn without_trust() -> Self {
+        TokenChecker::default()
+    }
+
+    /// Intermediates, and TSA certificates for tokens that carry none.
+    pub fn with_extra_certs(mut self, certs: Vec<Certificate>) -> Self {
+        self.extra_certs = certs;
+        self
+    }
+
+    pub fn evaluates_trust(&self) -> bool {
+        self.evaluate_trust
+    }
+}
+
+impl TimeStampVerifier for TokenChecker {
+    fn check(&self, token_der: &[u8], valid_at: OffsetDateTime) -> Result<TokenCheck, String> {
+        let token = TimeStampToken::from_ber(token_der).map_err(|e| e.to_string())?;
+        let opts = TokenVerifyOptions {
+            trust_anchors: self.anchors.clone(),
+            extra_certs: self.extra_certs.clone(),
+            valid_at,
+            evaluate_trust: self.evaluate_trust,
+        };
+        let v = verify_token(&token, &opts);
+        let imprint = token.message_imprint();
+        let tsa = v
+            .signer_certificate
+            .as_ref()
+            .map(|c| c.tbs_certificate.subject.to_string())
+            .or_else(|| token.tst_info().tsa_name_string());
+        let integrity = match v.integrity {
+            Integrity::Intact => TokenIntegrity::Intact,
+            Integrity::Broken(reason) => TokenIntegrity::Broken(reason),
+            Integrity::SignerCertificateMissing => TokenIntegrity::Unchecked(
+                "the token carries no TSA certificate and none was supplied".into(),
+            ),
+        };
+        let trust = match v.trust {
+            Trust::Trusted { anchor } => TokenTrust::Trusted { anchor },
+            Trust::NotEvaluated => TokenTrust::NotEvaluated,
+            Trust::Untrusted { reason } => TokenTrust::Untrusted { reason },
+        };
+        Ok(TokenCheck {
+            facts: TokenFacts {
+                gen_time: token.gen_time(),
+                imprint_algorithm: imprint.algorithm,
+                imprint: imprint.digest.clone(),
+                tsa,
+                serial: Some(token.tst_info().serial_decimal()),
+            },
+            integrity,
+            trust,
+        })
+    }
+}
