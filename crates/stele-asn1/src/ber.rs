@@ -158,7 +158,8 @@ fn is_universal_string(ident: &[u8]) -> bool {
         && matches!(ident[0] & 0x1f, 3 | 4 | 12 | 18..=22 | 25..=30)
 }
 
-fn write_len(out: &mut Vec<u8>, len: usize) {
+/// Appends a DER length (short form below 128, else minimal long form).
+pub fn write_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
     } else {

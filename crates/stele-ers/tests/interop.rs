@@ -11,25 +11,7 @@ use stele_ers::{
 };
 use time::OffsetDateTime;
 
-fn interop_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("STELE_INTEROP_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/interop"
-            ))
-        });
-    if dir.join("MANIFEST.json").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: interop corpus not found at {} (set STELE_INTEROP_DIR)",
-            dir.display()
-        );
-        None
-    }
-}
+use stele_tests::interop_dir;
 
 /// One DER TLV: (tag, content, rest). Definite lengths only (tokens arrive as DER).
 fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {

@@ -11,22 +11,7 @@ use stele_sig::{
 };
 
 fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("STELE_INTEROP_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/interop"
-        )),
-    };
-    if dir.join("MANIFEST.json").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: interop corpus not found at {} (set STELE_INTEROP_DIR)",
-            dir.display()
-        );
-        None
-    }
+    stele_tests::interop_dir()
 }
 
 fn pdfs_under(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -1,29 +1,9 @@
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use stele_tsp::{tsa_init, FixedClock, LocalTsa, TsaInitOptions};
 use time::OffsetDateTime;
 
-/// The interop corpus, or `None` (with a note on stdout) when it is not present.
-pub fn interop_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("STELE_INTEROP_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/interop"
-            ))
-        });
-    if dir.join("MANIFEST.json").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: interop corpus not found at {} (set STELE_INTEROP_DIR)",
-            dir.display()
-        );
-        None
-    }
-}
+pub use stele_tests::interop_dir;
 
 pub fn openssl_available() -> bool {
     std::process::Command::new("openssl")
