@@ -2,7 +2,7 @@
 // (Debian libbcpkix-java). Usage: java BcErsVerify ER_FILE DATA_FILE...
 // Exit 0 and "OK" when Bouncy Castle validates every archive timestamp with the signer
 // certificate carried in the token and finds every data file covered; exit 1 with the reason
-// otherwise.
+// otherwise. An optional first argument --at=2039-06-01T00:00:00Z sets the validation date.
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.Date;
@@ -18,7 +18,13 @@ public class BcErsVerify {
     public static void main(String[] args) throws Exception {
         java.security.Security.addProvider(new BouncyCastleProvider());
         try {
-            byte[] er = Files.readAllBytes(Paths.get(args[0]));
+            Date at = new Date();
+            int first = 0;
+            if (args.length > 0 && args[0].startsWith("--at=")) {
+                at = Date.from(java.time.Instant.parse(args[0].substring(5)));
+                first = 1;
+            }
+            byte[] er = Files.readAllBytes(Paths.get(args[first]));
             ERSEvidenceRecord record = new ERSEvidenceRecord(er,
                 new JcaDigestCalculatorProviderBuilder().setProvider("BC").build());
             X509CertificateHolder signer = record.getSigningCertificate();
@@ -28,9 +34,9 @@ public class BcErsVerify {
             SignerInformationVerifier verifier =
                 new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(signer);
             record.validate(verifier);
-            for (int i = 1; i < args.length; i++) {
+            for (int i = first + 1; i < args.length; i++) {
                 byte[] data = Files.readAllBytes(Paths.get(args[i]));
-                record.validatePresent(new ERSByteData(data), new Date());
+                record.validatePresent(new ERSByteData(data), at);
             }
             System.out.println("OK");
         } catch (Exception e) {
