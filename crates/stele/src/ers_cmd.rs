@@ -163,16 +163,28 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, UsageError> {
             )));
         }
     }
+    let mut trust_hint = None;
     let checker = if args.no_tsa_trust {
         TokenChecker::without_trust()
     } else {
         TokenChecker::trusting(load_certs(&args.trust_anchors)?)
     }
     .with_extra_certs(load_certs(&args.certs)?);
-    let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
+    let at = args.at.unwrap_or_else(|| {
+        let now = OffsetDateTime::now_utc();
+        now.replace_nanosecond(0).unwrap_or(now)
+    });
+    if !args.no_tsa_trust && args.trust_anchors.is_empty() {
+        trust_hint = Some(
+            "No --trust-anchor was given, so no TSA can be trusted: pass the TSA's root or its \
+             certificate with --trust-anchor, or --no-tsa-trust to check everything else."
+                .to_string(),
+        );
+    }
 
     let format = detect_format(&bytes).name();
-    let (parsed, mut embedding_notes) = load_evidence_record(&bytes);
+    let (parsed, mut leading_notes) = load_evidence_record(&bytes);
+    leading_notes.extend(trust_hint);
     let mut names: Vec<String> = args.data.iter().map(|p| p.display().to_string()).collect();
     names.extend(args.digests.iter().map(|d| format!("digest {d}")));
 
@@ -199,7 +211,7 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, UsageError> {
         }
     };
     if let Some(notes) = report["notes"].as_array_mut() {
-        for n in embedding_notes.drain(..).rev() {
+        for n in leading_notes.drain(..).rev() {
             notes.insert(0, Value::from(n));
         }
     }
