@@ -8,7 +8,6 @@
 mod asn1;
 pub mod client;
 pub mod clock;
-mod crypto;
 mod error;
 mod oids;
 mod path;
@@ -22,13 +21,13 @@ mod verify;
 
 pub use client::{Attempt, AttemptError, ClientOptions, TsaClient, TsaError};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use crypto::SignatureError;
 pub use error::ParseError;
 pub use path::validity as certificate_validity;
 pub use request::{RequestError, TimeStampRequest, MAX_REQUEST_BYTES};
 pub use response::{FailureInfo, PkiStatus, TimeStampResponse, MAX_RESPONSE_BYTES};
 pub use server::serve;
 pub use stele_asn1::DigestAlgorithm;
+pub use stele_pki::crypto::SignatureError;
 pub use timestamped_data::TimeStampedData;
 pub use token::{Accuracy, MessageImprint, SignerId, TimeStampToken, TstInfo, MAX_TOKEN_BYTES};
 pub use tsa::{

@@ -5,14 +5,13 @@
 //! to the full RFC 5280 validator in `stele-pki`, which will replace this module's use.
 
 use std::borrow::Cow;
+use stele_pki::crypto::SignatureError;
 
 use der::{Decode, Encode};
 use time::OffsetDateTime;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier};
 use x509_cert::Certificate;
 
-use crate::asn1;
-use crate::crypto::{self, SignatureError};
 use crate::oids;
 
 /// Longest chain searched (TSA certificate to anchor); real hierarchies have 2–4 levels.
@@ -151,23 +150,16 @@ fn may_issue(cert: &Certificate, is_anchor: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// The to-be-signed part of a certificate as encoded.
-fn tbs_bytes(der: &[u8]) -> Option<&[u8]> {
-    let outer = asn1::single(der, "Certificate").ok()?;
-    Some(outer.children().read("TBSCertificate").ok()?.raw)
-}
-
 pub(crate) fn verify_issued_by(
     child: &CertRef<'_>,
     issuer: &Certificate,
 ) -> Result<(), SignatureError> {
-    let tbs = tbs_bytes(&child.der)
-        .ok_or_else(|| SignatureError::Malformed("certificate encoding".into()))?;
+    let tbs = stele_pki::crypto::tbs_bytes(&child.der)?;
     let sig =
         child.cert.signature.as_bytes().ok_or_else(|| {
             SignatureError::Malformed("signature BIT STRING has unused bits".into())
         })?;
-    crypto::verify_signature(
+    stele_pki::crypto::verify_signature(
         &issuer.tbs_certificate.subject_public_key_info,
         &child.cert.signature_algorithm,
         None,

@@ -11,7 +11,6 @@ use x509_cert::ext::pkix::name::{GeneralName, GeneralNames};
 use x509_cert::Certificate;
 
 use crate::asn1;
-use crate::crypto;
 use crate::oids;
 use crate::path::{self, CertRef};
 use crate::request::TimeStampRequest;
@@ -209,7 +208,7 @@ fn check_integrity<'a>(
     }
     let mut failure: Option<String> = None;
     for cand in candidates {
-        if let Err(e) = crypto::verify_signature(
+        if let Err(e) = stele_pki::crypto::verify_signature(
             &cand.cert.tbs_certificate.subject_public_key_info,
             &si.signature_alg,
             Some(digest_alg),
