@@ -1,3 +1,6 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use stele_asn1::DigestAlgorithm;
 use stele_ers::{TimeStampVerifier, TokenCheck, TokenFacts, TokenIntegrity, TokenTrust};
 use stele_tsp::{verify_token, Integrity, TimeStampToken, TokenVerifyOptions, Trust};
 use time::OffsetDateTime;
@@ -5,20 +8,28 @@ use x509_cert::Certificate;
 
 /// Checks the tokens of evidence records with `stele-tsp`: signature, messageDigest and
 /// signer-certificate binding always; the TSA certificate path to the anchors when asked.
+///
+/// One seal batch shares one token among all its records, so results are remembered per
+/// (token, time) for the life of the checker: verifying a batch costs one token check, not one
+/// per record.
 #[derive(Clone, Debug, Default)]
 pub struct TokenChecker {
     anchors: Vec<Certificate>,
     extra_certs: Vec<Certificate>,
     evaluate_trust: bool,
+    seen: Arc<Mutex<HashMap<(Vec<u8>, OffsetDateTime), Result<TokenCheck, String>>>>,
 }
+
+/// Results kept per checker; past this the memory is cleared rather than grown.
+const MAX_REMEMBERED: usize = 4096;
 
 impl TokenChecker {
     /// Trust evaluated against `anchors` (root CAs or pinned TSA certificates).
     pub fn trusting(anchors: Vec<Certificate>) -> Self {
         TokenChecker {
             anchors,
-            extra_certs: Vec::new(),
             evaluate_trust: true,
+            ..TokenChecker::default()
         }
     }
 
@@ -40,6 +51,27 @@ impl TokenChecker {
 
 impl TimeStampVerifier for TokenChecker {
     fn check(&self, token_der: &[u8], valid_at: OffsetDateTime) -> Result<TokenCheck, String> {
+        let key = (DigestAlgorithm::Sha256.digest(token_der), valid_at);
+        if let Some(hit) = self.seen.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return hit;
+        }
+        let result = self.check_uncached(token_der, valid_at);
+        if let Ok(mut m) = self.seen.lock() {
+            if m.len() >= MAX_REMEMBERED {
+                m.clear();
+            }
+            m.insert(key, result.clone());
+        }
+        result
+    }
+}
+
+impl TokenChecker {
+    fn check_uncached(
+        &self,
+        token_der: &[u8],
+        valid_at: OffsetDateTime,
+    ) -> Result<TokenCheck, String> {
         let token = TimeStampToken::from_ber(token_der).map_err(|e| e.to_string())?;
         let opts = TokenVerifyOptions {
             trust_anchors: self.anchors.clone(),
