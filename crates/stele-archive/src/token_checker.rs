@@ -17,8 +17,11 @@ pub struct TokenChecker {
     anchors: Vec<Certificate>,
     extra_certs: Vec<Certificate>,
     evaluate_trust: bool,
-    seen: Arc<Mutex<HashMap<(Vec<u8>, OffsetDateTime), Result<TokenCheck, String>>>>,
+    seen: Arc<Mutex<Remembered>>,
 }
+
+/// Check results by (SHA-256 of the token, time the TSA had to be trustworthy).
+type Remembered = HashMap<(Vec<u8>, OffsetDateTime), Result<TokenCheck, String>>;
 
 /// Results kept per checker; past this the memory is cleared rather than grown.
 const MAX_REMEMBERED: usize = 4096;
