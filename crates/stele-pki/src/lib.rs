@@ -21,17 +21,21 @@
 //!
 //! **What is refused as [`PathError::Unsupported`].** DSA (and any other algorithm), name
 //! forms other than the ones above when a constraint of that form applies, policy trees beyond
-//! 4 096 nodes, exhausted work limits. OCSP is not implemented yet (callers get
-//! `RevocationUnknown` when only OCSP evidence exists). Trust anchors are not checked for
+//! 4 096 nodes, exhausted work limits. OCSP responses are fetched and verified by [`ocsp`] and
+//! [`fetch`] but not yet consulted by path validation (callers get `RevocationUnknown` when only
+//! OCSP evidence exists). Trust anchors are not checked for
 //! expiry (RFC 5280 semantics), except when the end entity itself is an anchor.
 //!
 //! Depth convention in errors: 0 is the end-entity certificate, counting up toward the anchor.
 
+pub mod algorithm_policy;
 mod anchors;
 mod crl;
 pub mod crypto;
 mod ext;
+pub mod fetch;
 mod names;
+pub mod ocsp;
 mod oids;
 mod path;
 mod policy;
@@ -43,6 +47,7 @@ use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::CrlReason;
 use x509_cert::Certificate;
 
+pub use algorithm_policy::{Acceptability, Algorithm, AlgorithmPolicy, AlgorithmUse};
 pub use anchors::{TrustAnchor, TrustStore, TrustStoreError};
 pub use crypto::SignatureError;
 
