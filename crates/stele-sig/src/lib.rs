@@ -11,12 +11,14 @@
 //! PdfSignatures::extract(pdf)              every /FT /Sig field with a /V: names, /SubFilter, ByteRange
 //! SignedDataParts::from_ber(contents)      the CMS SignedData in /Contents (BER, zero-padded)
 //! embedded_evidence_records(&parts)        id-aa-er-internal / id-aa-er-external attributes
+//! verify_signer(&parts, i, content)        one signer's digest, signature, references, timestamps
 //! ```
 //!
 //! Pure: bytes in, values out. Nothing here prints, reads the environment or panics on input.
 
 pub mod cms;
 pub mod pdf;
+pub mod verify;
 
 pub use crate::cms::{
     embedded_evidence_records, CmsError, EmbeddedEvidenceRecord, EvidenceRecordAttribute,
@@ -25,4 +27,9 @@ pub use crate::cms::{
 pub use crate::pdf::{
     ByteRange, ByteRangeError, ContentsError, PdfError, PdfLimits, PdfSignature, PdfSignatures,
     SignatureDictType, DEFAULT_MAX_FILE_LEN,
+};
+pub use crate::verify::{
+    verify_signer, verify_signer_with, AlgorithmStatus, AlgorithmUse, AttributeCheck,
+    ClaimedSigningTime, ContentOutcome, SignatureCheck, SignatureTimestamp,
+    SignerCertificateOutcome, SignerStatus, SignerVerification, SigningCertificateRef,
 };
