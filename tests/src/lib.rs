@@ -7,10 +7,19 @@ use std::process::{Command, Output};
 /// The interop corpus (`../shared/interop` beside the repository, or `STELE_INTEROP_DIR`).
 /// `None` after printing why, so a test can skip with a clear message.
 pub fn interop_dir() -> Option<PathBuf> {
-    let dir = match std::env::var("STELE_INTEROP_DIR") {
-        Ok(v) if !v.is_empty() => PathBuf::from(v),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop"),
+    let (dir, explicit) = match std::env::var("STELE_INTEROP_DIR") {
+        Ok(v) if !v.is_empty() => (PathBuf::from(v), true),
+        _ => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop"),
+            false,
+        ),
     };
+    // Named explicitly but wrong is a broken setup, not a reason to skip quietly.
+    assert!(
+        !explicit || dir.join("MANIFEST.json").is_file(),
+        "STELE_INTEROP_DIR={} holds no MANIFEST.json",
+        dir.display()
+    );
     if dir.join("MANIFEST.json").is_file() {
         Some(dir)
     } else {
