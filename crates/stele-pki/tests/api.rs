@@ -9,23 +9,7 @@ use x509_cert::crl::CertificateList;
 use x509_cert::Certificate;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("STELE_INTEROP_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/interop"
-            ))
-        });
-    if dir.join("pkits/certs").is_dir() {
-        Some(dir.join("pkits"))
-    } else {
-        println!(
-            "skipped: interop corpus not found at {} (set STELE_INTEROP_DIR)",
-            dir.display()
-        );
-        None
-    }
+    stele_tests::interop_dir().map(|d| d.join("pkits"))
 }
 
 fn cert(dir: &Path, name: &str) -> Certificate {

@@ -32,23 +32,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 ];
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("STELE_INTEROP_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/interop"
-            ))
-        });
-    if dir.join("MANIFEST.json").exists() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: interop corpus not found at {} (set STELE_INTEROP_DIR)",
-            dir.display()
-        );
-        None
-    }
+    stele_tests::interop_dir()
 }
 
 /// Parse failures are reported as `Unsupported`: der 0.7 cannot represent times before 1970.
