@@ -176,20 +176,38 @@ pub fn verify_certificate(
     cert: &Certificate,
     issuer_key: &SubjectPublicKeyInfoOwned,
 ) -> Result<(), SignatureError> {
-    if cert.signature_algorithm != cert.tbs_certificate.signature {
-        return Err(SignatureError::Malformed(
-            "outer and inner signature algorithms differ".into(),
-        ));
-    }
     let tbs = cert
         .tbs_certificate
         .to_der()
         .map_err(|e| SignatureError::Malformed(e.to_string()))?;
-    let sig = cert
-        .signature
+    verify_signed(
+        issuer_key,
+        &cert.signature_algorithm,
+        &cert.tbs_certificate.signature,
+        &tbs,
+        &cert.signature,
+    )
+}
+
+/// The check every signed X.509 structure shares: the outer algorithm must equal the one inside
+/// the signed part (or the signer could be made to vouch for another algorithm), then the
+/// signature over the to-be-signed bytes.
+fn verify_signed(
+    issuer_key: &SubjectPublicKeyInfoOwned,
+    outer_alg: &AlgorithmIdentifierOwned,
+    inner_alg: &AlgorithmIdentifierOwned,
+    tbs: &[u8],
+    signature: &der::asn1::BitString,
+) -> Result<(), SignatureError> {
+    if outer_alg != inner_alg {
+        return Err(SignatureError::Malformed(
+            "outer and inner signature algorithms differ".into(),
+        ));
+    }
+    let sig = signature
         .as_bytes()
         .ok_or_else(|| SignatureError::Malformed("signature has unused bits".into()))?;
-    verify_signature(issuer_key, &cert.signature_algorithm, None, &tbs, sig)
+    verify_signature(issuer_key, outer_alg, None, tbs, sig)
 }
 
 /// The first element (with its header) inside the outer SEQUENCE of `signed`: the exact
@@ -229,21 +247,12 @@ pub fn verify_certificate_der(
 ) -> Result<(), SignatureError> {
     let cert = Certificate::from_der(cert_der)
         .map_err(|e| SignatureError::Malformed(format!("certificate: {e}")))?;
-    if cert.signature_algorithm != cert.tbs_certificate.signature {
-        return Err(SignatureError::Malformed(
-            "outer and inner signature algorithms differ".into(),
-        ));
-    }
-    let sig = cert
-        .signature
-        .as_bytes()
-        .ok_or_else(|| SignatureError::Malformed("signature has unused bits".into()))?;
-    verify_signature(
+    verify_signed(
         issuer_key,
         &cert.signature_algorithm,
-        None,
+        &cert.tbs_certificate.signature,
         tbs_bytes(cert_der)?,
-        sig,
+        &cert.signature,
     )
 }
 
@@ -252,20 +261,17 @@ pub fn verify_crl(
     crl: &CertificateList,
     issuer_key: &SubjectPublicKeyInfoOwned,
 ) -> Result<(), SignatureError> {
-    if crl.signature_algorithm != crl.tbs_cert_list.signature {
-        return Err(SignatureError::Malformed(
-            "outer and inner signature algorithms differ".into(),
-        ));
-    }
     let tbs = crl
         .tbs_cert_list
         .to_der()
         .map_err(|e| SignatureError::Malformed(e.to_string()))?;
-    let sig = crl
-        .signature
-        .as_bytes()
-        .ok_or_else(|| SignatureError::Malformed("signature has unused bits".into()))?;
-    verify_signature(issuer_key, &crl.signature_algorithm, None, &tbs, sig)
+    verify_signed(
+        issuer_key,
+        &crl.signature_algorithm,
+        &crl.tbs_cert_list.signature,
+        &tbs,
+        &crl.signature,
+    )
 }
 
 fn ecdsa_verify(
