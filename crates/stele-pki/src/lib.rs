@@ -47,7 +47,9 @@ use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::CrlReason;
 use x509_cert::Certificate;
 
-pub use algorithm_policy::{Acceptability, Algorithm, AlgorithmPolicy, AlgorithmUse};
+pub use algorithm_policy::{
+    Acceptability, Algorithm, AlgorithmPolicy, AlgorithmUse, SignatureVerdict,
+};
 pub use anchors::{TrustAnchor, TrustStore, TrustStoreError};
 pub use crypto::SignatureError;
 

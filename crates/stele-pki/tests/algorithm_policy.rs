@@ -11,13 +11,20 @@ fn defaults() {
         p.is_acceptable(U::Signature, Algorithm::Hash(D::Sha1), now),
         Acceptability::Expired { .. }
     ));
+    // SP 800-57 time frames: SHA-1 deprecated through 2013, disallowed from 2014.
     assert_eq!(
         p.is_acceptable(
             U::Signature,
             Algorithm::Hash(D::Sha1),
-            datetime!(2010-06-01 0:00 UTC)
+            datetime!(2013-12-31 23:59 UTC)
         ),
         Acceptability::Acceptable
+    );
+    assert_eq!(
+        p.is_acceptable(U::Signature, Algorithm::Hash(D::Sha1), now),
+        Acceptability::Expired {
+            since: datetime!(2014-01-01 0:00 UTC)
+        }
     );
     assert_eq!(
         p.is_acceptable(U::HashTree, Algorithm::Hash(D::Sha256), now),
@@ -27,11 +34,32 @@ fn defaults() {
         p.is_acceptable(U::Signature, Algorithm::Rsa { bits: 4096 }, now),
         Acceptability::Acceptable
     );
+    // RSA-2048 (112 bits) is acceptable through 2030: documents signed today still pass.
     assert_eq!(
         p.is_acceptable(U::Signature, Algorithm::Rsa { bits: 2048 }, now),
+        Acceptability::Acceptable
+    );
+    assert_eq!(
+        p.is_acceptable(
+            U::Signature,
+            Algorithm::Rsa { bits: 2048 },
+            datetime!(2030-12-31 23:59 UTC)
+        ),
+        Acceptability::Acceptable
+    );
+    assert_eq!(
+        p.is_acceptable(
+            U::Signature,
+            Algorithm::RsaPss { bits: 2047 },
+            datetime!(2031-01-01 0:00 UTC)
+        ),
         Acceptability::Expired {
-            since: datetime!(2024-01-01 0:00 UTC)
+            since: datetime!(2031-01-01 0:00 UTC)
         }
+    );
+    assert_eq!(
+        p.retirement_date(U::HashTree, Algorithm::Hash(D::Sha224)),
+        Some(Some(datetime!(2031-01-01 0:00 UTC)))
     );
     assert_eq!(
         p.is_acceptable(U::HashTree, Algorithm::EcdsaP256, now),
@@ -40,7 +68,7 @@ fn defaults() {
     // BSI thresholds: < 2000 bits is the 1024 class, ≥ 3000 bits the 3072 class.
     assert_eq!(
         p.retirement_date(U::Signature, Algorithm::Rsa { bits: 1999 }),
-        Some(Some(datetime!(2010-01-01 0:00 UTC)))
+        Some(Some(datetime!(2014-01-01 0:00 UTC)))
     );
     assert_eq!(
         p.retirement_date(U::Signature, Algorithm::RsaPss { bits: 3000 }),
@@ -56,7 +84,7 @@ fn defaults() {
     );
     assert_eq!(
         p.retirement_date(U::HashTree, Algorithm::Hash(D::Sha1)),
-        Some(Some(datetime!(2011-01-01 0:00 UTC)))
+        Some(Some(datetime!(2014-01-01 0:00 UTC)))
     );
     assert_eq!(
         p.retirement_date(U::HashTree, Algorithm::Hash(D::Sha512)),
@@ -86,7 +114,18 @@ fn toml_override() {
     // Untouched entries keep their defaults.
     assert_eq!(
         p.retirement_date(U::Signature, Algorithm::Rsa { bits: 1024 }),
-        Some(Some(datetime!(2010-01-01 0:00 UTC)))
+        Some(Some(datetime!(2014-01-01 0:00 UTC)))
+    );
+    // The EU catalogue dates from the module docs, loaded as an operator would.
+    let eu = AlgorithmPolicy::from_toml(
+        "[signature]\nrsa-2048 = 2026-01-01\nrsa-pss-2048 = 2026-01-01\n",
+    )
+    .unwrap();
+    assert_eq!(
+        eu.is_acceptable(U::Signature, Algorithm::Rsa { bits: 2048 }, now),
+        Acceptability::Expired {
+            since: datetime!(2026-01-01 0:00 UTC)
+        }
     );
 }
 
@@ -115,4 +154,13 @@ fn bad_toml_names_the_entry() {
     assert!(matches!(e, PolicyError::Syntax(_)), "{e:?}");
     let e = AlgorithmPolicy::from_toml("[signature\n").unwrap_err();
     assert!(matches!(e, PolicyError::Syntax(_)), "{e:?}");
+}
+
+#[test]
+fn names_in_reports() {
+    assert_eq!(Algorithm::Hash(D::Sha256).to_string(), "SHA-256");
+    assert_eq!(Algorithm::Hash(D::Sha3_384).to_string(), "SHA3-384");
+    assert_eq!(Algorithm::Hash(D::Sha1).to_string(), "SHA-1");
+    assert_eq!(Algorithm::Rsa { bits: 2048 }.to_string(), "RSA-2048");
+    assert_eq!(Algorithm::EcdsaP384.to_string(), "ECDSA P-384");
 }

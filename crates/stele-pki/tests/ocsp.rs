@@ -496,18 +496,31 @@ fn ocsp_and_crl_against_openssl() {
         Err(OcspError::NonceMismatch)
     );
     // The algorithm policy judges the signatures seen here: the delegated responder's RSA-2048
-    // key is past BSI's 2023 limit; the intermediate's P-256/SHA-256 signature on `ee` is fine.
+    // key is acceptable through 2030 (NIST SP 800-57 time frames) and retired from 2031.
     let policy = stele_pki::AlgorithmPolicy::default();
+    let in_2026 = time::macros::datetime!(2026-11-23 0:00 UTC);
     assert_eq!(
         policy.check_signature(
             &basic.signature_algorithm,
             &responder_cert.tbs_certificate.subject_public_key_info,
-            now()
+            in_2026
         ),
+        stele_pki::Acceptability::Acceptable
+    );
+    let v = policy.judge_signature(
+        &basic.signature_algorithm,
+        &responder_cert.tbs_certificate.subject_public_key_info,
+        None,
+        time::macros::datetime!(2031-06-01 0:00 UTC),
+    );
+    assert_eq!(v.algorithm, "RSA-2048 with SHA-256");
+    assert_eq!(
+        v.acceptability,
         stele_pki::Acceptability::Expired {
-            since: time::macros::datetime!(2024-01-01 0:00 UTC)
+            since: time::macros::datetime!(2031-01-01 0:00 UTC)
         }
     );
+    assert_eq!(v.retired, Some(stele_pki::Algorithm::Rsa { bits: 2048 }));
     assert_eq!(
         policy.check_signature(
             &ee.signature_algorithm,
