@@ -6,6 +6,11 @@
 //! a revocationDate after `at` do not count (the certificate was still good at `at`). When
 //! `use_delta_crls` is set, the newest usable delta CRL for a complete CRL is applied
 //! (removeFromCRL lifts a hold); a delta without a usable complete CRL is not enough.
+//!
+//! With `accept_revocation_issued_after`, a CRL issued at or after `at` is usable too, as long
+//! as it was issued while the certificate was still valid (or its expiredCertsOnCRL date says
+//! it keeps expired certificates from before the certificate's notAfter): only then would it
+//! still list the certificate had it been revoked.
 
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::crl::dp::{DistributionPoint, IssuingDistributionPoint};
@@ -17,6 +22,9 @@ use x509_cert::ext::Extension;
 use x509_cert::name::{Name, RdnSequence};
 use x509_cert::Certificate;
 
+use time::OffsetDateTime;
+
+use crate::detail::{CertRevocation, CrlSrc, RevocationSource, RevocationState};
 use crate::names::same_name;
 use crate::validate::{validate_at_level, Ctx};
 use crate::{crypto, ext, oids, PathError, ValidationOptions};
@@ -32,7 +40,8 @@ const MAX_SIGNERS: usize = 4;
 /// Bits 1..=8 of ReasonFlags: every reason.
 const ALL_REASONS: u16 = 0x1fe;
 
-const CRL_EXTS: [const_oid::ObjectIdentifier; 6] = [
+const CRL_EXTS: [const_oid::ObjectIdentifier; 7] = [
+    oids::CE_EXPIRED_CERTS_ON_CRL,
     oids::CE_CRL_NUMBER,
     oids::CE_ISSUING_DISTRIBUTION_POINT,
     oids::CE_DELTA_CRL_INDICATOR,
@@ -211,7 +220,14 @@ fn signer_ok(
     if verifies(checked) && is_ca_or_crl_issuer(checked) {
         return true;
     }
-    if verifies(path_issuer) || ctx.anchors.iter().any(|a| verifies(&a.certificate)) {
+    if verifies(path_issuer) {
+        return true;
+    }
+    if let Some(a) = ctx.anchors.iter().find(|a| verifies(&a.certificate)) {
+        // An anchor other than the path's: it belongs to the material relied upon.
+        if let Some(d) = ctx.detail {
+            d.record_cert(&a.certificate);
+        }
         return true;
     }
     if level + 1 > MAX_LEVEL {
@@ -225,14 +241,12 @@ fn signer_ok(
     // The CRL signer's own path: same time and revocation rules, no policy requirements.
     let opts = ValidationOptions {
         use_delta_crls: ctx.opts.use_delta_crls,
+        accept_revocation_issued_after: ctx.opts.accept_revocation_issued_after,
         ..ValidationOptions::at(ctx.opts.at)
     };
     let sub = Ctx {
-        anchors: ctx.anchors,
-        intermediates: ctx.intermediates,
-        crls: ctx.crls,
         opts: &opts,
-        budget: ctx.budget,
+        ..*ctx
     };
     for s in signers {
         if validate_at_level(&sub, s, level + 1).is_ok() {
@@ -265,6 +279,36 @@ fn crl_number(crl: &CertificateList) -> Option<(usize, Vec<u8>)> {
         .ok()
         .flatten()
         .map(|n| number(n.0.as_bytes()))
+}
+
+/// The expiredCertsOnCRL date (X.509 (2016) §9.3.7, 2.5.29.60), if present and well-formed.
+fn expired_certs_on_crl(crl: &CertificateList) -> Option<OffsetDateTime> {
+    let t = ext::get_in::<der::asn1::GeneralizedTime>(crl_exts(crl), oids::CE_EXPIRED_CERTS_ON_CRL)
+        .ok()
+        .flatten()?;
+    Some(ext::to_odt(&x509_cert::time::Time::GeneralTime(t)))
+}
+
+/// Usable for `cert` at the validation time: current then, or (when the options allow it)
+/// issued at or after it while `cert` was still listed if revoked.
+fn usable(ctx: &Ctx<'_>, crl: &CertificateList, cert: &Certificate) -> bool {
+    let at = ctx.opts.at;
+    if current(crl, at) {
+        return true;
+    }
+    if !ctx.opts.accept_revocation_issued_after {
+        return false;
+    }
+    let this_update = ext::to_odt(&crl.tbs_cert_list.this_update);
+    let not_after = ext::to_odt(&cert.tbs_certificate.validity.not_after);
+    this_update >= at
+        && (this_update <= not_after || expired_certs_on_crl(crl).is_some_and(|c| c <= not_after))
+}
+
+/// A CRL of the validation's pool with its origin (for the report).
+pub(crate) struct Pooled<'a> {
+    crl: &'a CertificateList,
+    src: CrlSrc,
 }
 
 /// Current at `at`: thisUpdate ≤ at ≤ nextUpdate (when given).
@@ -326,18 +370,20 @@ fn lookup(
 }
 
 /// The newest usable delta CRL for complete CRL `base` (RFC 5280 §5.2.4, §6.3.3 (c)): same
-/// issuer and scope, BaseCRLNumber ≤ the complete CRL's number, current, correctly signed.
-fn find_delta<'a>(
-    ctx: &Ctx<'a>,
+/// issuer and scope, BaseCRLNumber ≤ the complete CRL's number, usable, correctly signed.
+fn find_delta<'p, 'a>(
+    ctx: &Ctx<'_>,
+    pool: &'p [Pooled<'a>],
     base: &CertificateList,
     idp: Option<&IssuingDistributionPoint>,
     cert: &Certificate,
     issuer: &Certificate,
     level: usize,
-) -> Option<&'a CertificateList> {
+) -> Option<&'p Pooled<'a>> {
     let base_no = crl_number(base)?;
-    let mut best: Option<(&CertificateList, (usize, Vec<u8>))> = None;
-    for d in ctx.crls.iter().take(MAX_CRLS) {
+    let mut best: Option<(&Pooled<'a>, (usize, Vec<u8>))> = None;
+    for p in pool {
+        let d = p.crl;
         if !is_delta(d) || !same_name(&d.tbs_cert_list.issuer, &base.tbs_cert_list.issuer) {
             continue;
         }
@@ -354,19 +400,44 @@ fn find_delta<'a>(
         let Some(d_no) = crl_number(d) else { continue };
         if number(ind.0.as_bytes()) > base_no
             || d_idp.as_ref() != idp
-            || !current(d, ctx.opts.at)
+            || !usable(ctx, d, cert)
             || has_unknown_critical(d)
             || best.as_ref().is_some_and(|(_, n)| *n >= d_no)
             || !signer_ok(ctx, d, cert, issuer, level)
         {
             continue;
         }
-        best = Some((d, d_no));
+        best = Some((p, d_no));
     }
     best.map(|(d, _)| d)
 }
 
-/// Revocation status of `cert` (at `depth`, issued by `issuer`) at `ctx.opts.at`.
+/// What the CRLs relied upon say, for the report.
+#[derive(Default)]
+struct Found {
+    issued: Option<OffsetDateTime>,
+    next_update: Option<OffsetDateTime>,
+    revoked_after: Option<(OffsetDateTime, Option<CrlReason>)>,
+    evidence: Vec<usize>,
+}
+
+impl Found {
+    fn status(&self, depth: usize, status: RevocationState) -> Option<CertRevocation> {
+        Some(CertRevocation {
+            depth,
+            source: RevocationSource::Crl,
+            issued: self.issued?,
+            produced_at: None,
+            next_update: self.next_update,
+            status,
+            evidence: self.evidence.clone(),
+        })
+    }
+}
+
+/// Revocation status of `cert` (at `depth`, issued by `issuer`) at `ctx.opts.at`, from the
+/// embedded CRLs and, in a detailed validation, those fetched so far. In a detailed validation
+/// the CRLs relied upon are recorded, and (for the caller's own path, `level` 0) the status.
 pub(crate) fn check(
     ctx: &Ctx<'_>,
     cert: &Certificate,
@@ -376,8 +447,25 @@ pub(crate) fn check(
 ) -> Result<(), PathError> {
     let at = ctx.opts.at;
     let dps = cert_dps(cert, depth)?;
+    let fetched = ctx.detail.map(|d| d.fetched_crls()).unwrap_or_default();
+    let pool: Vec<Pooled<'_>> = ctx
+        .crls
+        .iter()
+        .enumerate()
+        .map(|(i, crl)| Pooled {
+            crl,
+            src: CrlSrc::Embedded(i),
+        })
+        .chain(fetched.iter().enumerate().map(|(i, f)| Pooled {
+            crl: &f.crl,
+            src: CrlSrc::Fetched(i),
+        }))
+        .take(MAX_CRLS)
+        .collect();
     let mut covered: u16 = 0;
-    for crl in ctx.crls.iter().take(MAX_CRLS) {
+    let mut found = Found::default();
+    for p in &pool {
+        let crl = p.crl;
         if is_delta(crl) {
             continue;
         }
@@ -394,38 +482,72 @@ pub(crate) fn check(
         else {
             continue;
         };
-        if !current(crl, at)
-            || has_unknown_critical(crl)
-            || !signer_ok(ctx, crl, cert, issuer, level)
-        {
+        if !usable(ctx, crl, cert) || has_unknown_critical(crl) {
+            continue;
+        }
+        let mark = ctx.detail.map(|d| d.mark());
+        if !signer_ok(ctx, crl, cert, issuer, level) {
             continue;
         }
         let indirect = idp.as_ref().is_some_and(|i| i.indirect_crl);
         let delta = if ctx.opts.use_delta_crls {
-            find_delta(ctx, crl, idp.as_ref(), cert, issuer, level)
+            find_delta(ctx, &pool, crl, idp.as_ref(), cert, issuer, level)
         } else {
             None
         };
         // The delta's word is newer: removeFromCRL there lifts a hold on the complete CRL.
-        let entry = match delta.and_then(|d| lookup(d, cert, indirect)) {
+        let entry = match delta.and_then(|d| lookup(d.crl, cert, indirect)) {
             Some((_, Some(CrlReason::RemoveFromCRL))) => None,
             Some(e) => Some(e),
             None => {
                 lookup(crl, cert, indirect).filter(|(_, r)| *r != Some(CrlReason::RemoveFromCRL))
             }
         };
+        let decides = entry.is_some_and(|(date, _)| date <= at);
+        if !decides && reasons & !covered == 0 {
+            // Adds nothing: not relied upon, so nothing its signer check recorded stays.
+            if let (Some(d), Some(m)) = (ctx.detail, mark) {
+                d.rollback(m);
+            }
+            continue;
+        }
+        if let Some(d) = ctx.detail {
+            let tbs = &crl.tbs_cert_list;
+            let this_update = ext::to_odt(&tbs.this_update);
+            found.issued = Some(found.issued.map_or(this_update, |t| t.min(this_update)));
+            if let Some(n) = tbs.next_update.as_ref().map(ext::to_odt) {
+                found.next_update = Some(found.next_update.map_or(n, |t| t.min(n)));
+            }
+            found.evidence.extend(d.record_crl(p.src));
+            if let Some(dl) = delta {
+                found.evidence.extend(d.record_crl(dl.src));
+            }
+        }
         if let Some((date, reason)) = entry {
             if date <= at {
+                if let (Some(d), 0) = (ctx.detail, level) {
+                    d.record_status_opt(
+                        found.status(depth, RevocationState::Revoked { date, reason }),
+                    );
+                }
                 return Err(PathError::Revoked {
                     depth,
                     date,
                     reason,
                 });
             }
+            found.revoked_after = Some((date, reason));
         }
         covered |= reasons;
     }
     if covered == ALL_REASONS {
+        if let (Some(d), 0) = (ctx.detail, level) {
+            let status = match found.revoked_after {
+                Some((date, reason)) => RevocationState::RevokedAfter { date, reason },
+                None => RevocationState::Good,
+            };
+            d.record_status_opt(found.status(depth, status));
+        }
         Ok(())
     } else {
         Err(PathError::RevocationUnknown { depth })

@@ -323,6 +323,16 @@ impl RevocationFetcher {
 
     /// The CRL at `url` (HTTP), from the cache while current at `at`.
     pub fn fetch_crl(&self, url: &str, at: OffsetDateTime) -> Result<CertificateList, FetchError> {
+        let der = self.fetch_crl_der(url, at)?;
+        CertificateList::from_der(&der).map_err(|e| FetchError::BadCrl {
+            url: url.into(),
+            msg: e.to_string(),
+        })
+    }
+
+    /// Like [`Self::fetch_crl`], but the CRL's bytes as received (for archiving); they are
+    /// known to decode as a CRL.
+    pub fn fetch_crl_der(&self, url: &str, at: OffsetDateTime) -> Result<Vec<u8>, FetchError> {
         let key = Self::crl_key(url);
         let der = match self.lookup(&key, at, crl_next_update) {
             Some(d) => d,
@@ -335,13 +345,15 @@ impl RevocationFetcher {
                     msg: e.to_string(),
                 })?;
                 self.insert_crl(url, der.clone());
-                der
+                return Ok(der);
             }
         };
+        // A cached file may have been damaged on disk.
         CertificateList::from_der(&der).map_err(|e| FetchError::BadCrl {
             url: url.into(),
             msg: e.to_string(),
-        })
+        })?;
+        Ok(der)
     }
 
     /// The first CRL obtainable from `cert`'s HTTP distribution points.

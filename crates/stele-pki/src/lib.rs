@@ -1,4 +1,5 @@
-//! X.509 certification path validation at a point in time (RFC 5280 §6.1 core, CRLs per §6.3).
+//! X.509 certification path validation at a point in time (RFC 5280 §6.1 core, CRLs per §6.3,
+//! OCSP per RFC 6960).
 //!
 //! **Why not `certval`.** `certval` (carl-wallace/rust-pki) covers RFC 5280 path building and
 //! validation, CRL/OCSP revocation and PKITS, and its API can validate at an injected time with
@@ -19,12 +20,23 @@
 //! distribution points, reason partitions, CRL signers with their own validated path, delta
 //! CRLs. Signatures: RSA PKCS#1 v1.5, RSA-PSS, ECDSA P-256/P-384 ([`crypto`]).
 //!
+//! **Two entry points.** [`PathValidator::validate`] is RFC 5280 with the CRLs given (what
+//! PKITS exercises). [`PathValidator::validate_detailed`] adds OCSP (embedded responses, full
+//! or bare BasicOCSPResponse; a delegated responder must be certified by the issuer for
+//! id-kp-OCSPSigning), fetching through a [`fetch::RevocationFetcher`] when embedded material
+//! does not settle a certificate (OCSP first, then CRL distribution points; order argued in
+//! the `detail` module), the [`AlgorithmPolicy`] on every certificate signature at `opts.at`
+//! ([`PathError::AlgorithmRetired`]), optional acceptance of evidence issued after `opts.at`
+//! for historical validation, and a [`PathReport`]: the chain, the status used per
+//! certificate (good, revoked after the time, revoked), every CRL, OCSP response and
+//! certificate relied upon as DER, and why fetches failed. On PKITS both decide alike.
+//!
 //! **What is refused as [`PathError::Unsupported`].** DSA (and any other algorithm), name
 //! forms other than the ones above when a constraint of that form applies, policy trees beyond
-//! 4 096 nodes, exhausted work limits. OCSP responses are fetched and verified by [`ocsp`] and
-//! [`fetch`] but not yet consulted by path validation (callers get `RevocationUnknown` when only
-//! OCSP evidence exists). Trust anchors are not checked for
-//! expiry (RFC 5280 semantics), except when the end entity itself is an anchor.
+//! 4 096 nodes, exhausted work limits (OCSP verifications count against the same signature
+//! budget; ≤ 16 fetches per detailed validation). Delegated OCSP responder certificates are not
+//! themselves checked for revocation (id-pkix-ocsp-nocheck is not required). Trust anchors are
+//! not checked for expiry (RFC 5280 semantics), except when the end entity itself is an anchor.
 //!
 //! Depth convention in errors: 0 is the end-entity certificate, counting up toward the anchor.
 
@@ -32,6 +44,7 @@ pub mod algorithm_policy;
 mod anchors;
 mod crl;
 pub mod crypto;
+mod detail;
 mod ext;
 pub mod fetch;
 mod names;
@@ -52,6 +65,10 @@ pub use algorithm_policy::{
 };
 pub use anchors::{TrustAnchor, TrustStore, TrustStoreError};
 pub use crypto::SignatureError;
+pub use detail::{
+    CertRevocation, PathReport, RevocationInput, RevocationInputError, RevocationSource,
+    RevocationState, ValidationMaterial,
+};
 
 /// anyPolicy (2.5.29.32.0), the default initial policy set.
 pub const ANY_POLICY: ObjectIdentifier = oids::ANY_POLICY;
@@ -73,6 +90,12 @@ pub struct ValidationOptions {
     pub require_revocation: bool,
     /// use-deltas of RFC 5280 §6.3: apply delta CRLs on top of their complete CRLs.
     pub use_delta_crls: bool,
+    /// Historical validation: a CRL or OCSP response issued at or after `at` (while the
+    /// certificate was still within its validity period) also proves the status at `at`; a
+    /// revocation dated after `at` is then a fact, not a failure. Off by default, which keeps
+    /// RFC 5280 semantics (evidence must be current at `at`); material current at `at` is
+    /// accepted either way.
+    pub accept_revocation_issued_after: bool,
 }
 
 impl ValidationOptions {
@@ -86,6 +109,7 @@ impl ValidationOptions {
             initial_any_policy_inhibit: false,
             require_revocation: true,
             use_delta_crls: true,
+            accept_revocation_issued_after: false,
         }
     }
 }
@@ -136,8 +160,14 @@ pub enum PathError {
         date: OffsetDateTime,
         reason: Option<CrlReason>,
     },
-    #[error("whether the certificate at depth {depth} was revoked cannot be determined: no usable, current, correctly signed revocation list covers it")]
+    #[error("whether the certificate at depth {depth} was revoked cannot be determined: no usable, correctly signed revocation list or OCSP response covers it at the time of validation")]
     RevocationUnknown { depth: usize },
+    #[error("the certificate at depth {depth} is signed with {algorithm}, which is considered too weak from {retired} on, before the time of validation; its signature no longer proves who issued it")]
+    AlgorithmRetired {
+        depth: usize,
+        algorithm: String,
+        retired: OffsetDateTime,
+    },
     #[error("the certificate at depth {depth} names a subject outside the names its issuing authority may certify (name constraints)")]
     NameConstraints { depth: usize },
     #[error("the chain is not valid for any acceptable certificate policy")]
@@ -185,7 +215,37 @@ impl PathValidator {
             crls,
             opts,
             budget: &budget,
+            detail: None,
+            policy: None,
         };
         validate::validate_at_level(&ctx, end_entity, 0)
+    }
+
+    /// Like [`Self::validate`], with revocation from CRLs and OCSP responses (embedded in
+    /// `revocation`, then fetched by its fetcher if it has one), every certificate signature of
+    /// every path judged by `policy` at `opts.at`, and a report of everything the decision
+    /// relied upon. For historical validation at a signature's best signature time, set
+    /// `opts.at` to that time and usually `opts.accept_revocation_issued_after`.
+    pub fn validate_detailed(
+        &self,
+        end_entity: &Certificate,
+        intermediates: &[Certificate],
+        revocation: &RevocationInput<'_>,
+        opts: &ValidationOptions,
+        policy: Option<&AlgorithmPolicy>,
+    ) -> PathReport {
+        let budget = std::cell::Cell::new(validate::MAX_SIGNATURE_CHECKS);
+        let detail = detail::Detail::new(revocation);
+        let ctx = validate::Ctx {
+            anchors: self.store.anchors(),
+            intermediates,
+            crls: revocation.crls(),
+            opts,
+            budget: &budget,
+            detail: Some(&detail),
+            policy,
+        };
+        let outcome = validate::validate_at_level(&ctx, end_entity, 0);
+        detail.into_report(outcome)
     }
 }

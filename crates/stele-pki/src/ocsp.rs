@@ -5,8 +5,10 @@
 //! (the issuer itself, or a certificate issued by the issuer carrying id-kp-OCSPSigning and
 //! valid when the response was produced), the responder's signature over the to-be-signed
 //! bytes as received ([`crate::crypto::verify_signature`]), the nonce when one is expected, the
-//! SingleResponse whose CertID matches the certificate, and thisUpdate/nextUpdate freshness at
-//! `at`. Every failure is an [`OcspError`]; nothing here panics on hostile input.
+//! SingleResponse whose CertID matches the certificate (looked up first, before any signature
+//! work), and thisUpdate/nextUpdate freshness at `at` ([`verify_authentic`] leaves freshness to
+//! the caller, for historical validation). Every failure is an [`OcspError`]; nothing here
+//! panics on hostile input.
 //!
 //! Not covered yet: revocation checking of a delegated responder certificate (id-pkix-ocsp-nocheck
 //! is neither required nor honoured), responders authorised by local configuration, and
@@ -24,7 +26,7 @@ use x509_cert::ext::Extension;
 use x509_cert::Certificate;
 use x509_ocsp::{
     BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse,
-    OcspResponseStatus, Request, ResponderId, TbsRequest, Version,
+    OcspResponseStatus, Request, ResponderId, ResponseBytes, TbsRequest, Version,
 };
 
 use crate::crypto::{self, SignatureError};
@@ -320,8 +322,36 @@ pub fn verify_response(
     issuer: &Certificate,
     opts: &OcspCheckOptions,
 ) -> Result<OcspVerified, OcspError> {
+    let v = verify_authentic(der, cert, issuer, opts.nonce.as_deref(), opts.require_nonce)?;
+    check_fresh(&v, opts)?;
+    Ok(v)
+}
+
+/// Everything [`verify_response`] checks except freshness: for historical validation, where
+/// the caller decides whether a response issued before or after the time of interest counts.
+pub fn verify_authentic(
+    der: &[u8],
+    cert: &Certificate,
+    issuer: &Certificate,
+    nonce: Option<&[u8]>,
+    require_nonce: bool,
+) -> Result<OcspVerified, OcspError> {
     let (basic, basic_der) = parse_response(der)?;
     let data = &basic.tbs_response_data;
+    // The CertID first: it costs two hashes, so responses about other certificates are set
+    // aside before any signature is verified.
+    let mut single = None;
+    for s in &data.responses {
+        let Ok(alg) = DigestAlgorithm::from_oid(&s.cert_id.hash_algorithm.oid) else {
+            continue;
+        };
+        if same_cert_id(&s.cert_id, &cert_id_with(cert, issuer, alg)?) {
+            single = Some(s);
+            break;
+        }
+    }
+    let single = single.ok_or(OcspError::CertIdMismatch)?;
+
     let produced_at = to_time(&data.produced_at)?;
     let responder = authorised_signer(&basic, issuer, produced_at)?;
     let tbs = crypto::tbs_bytes(&basic_der).map_err(OcspError::Signature)?;
@@ -338,7 +368,7 @@ pub fn verify_response(
     )
     .map_err(OcspError::Signature)?;
 
-    if let Some(expected) = &opts.nonce {
+    if let Some(expected) = nonce {
         let got = data
             .response_extensions
             .iter()
@@ -346,33 +376,14 @@ pub fn verify_response(
             .find(|e| e.extn_id == rfc6960::ID_PKIX_OCSP_NONCE)
             .and_then(|e| OctetString::from_der(e.extn_value.as_bytes()).ok());
         match got {
-            Some(g) if g.as_bytes() != expected.as_slice() => return Err(OcspError::NonceMismatch),
-            None if opts.require_nonce => return Err(OcspError::NonceMismatch),
+            Some(g) if g.as_bytes() != expected => return Err(OcspError::NonceMismatch),
+            None if require_nonce => return Err(OcspError::NonceMismatch),
             _ => {}
         }
     }
 
-    let mut single = None;
-    for s in &data.responses {
-        let Ok(alg) = DigestAlgorithm::from_oid(&s.cert_id.hash_algorithm.oid) else {
-            continue;
-        };
-        if same_cert_id(&s.cert_id, &cert_id_with(cert, issuer, alg)?) {
-            single = Some(s);
-            break;
-        }
-    }
-    let single = single.ok_or(OcspError::CertIdMismatch)?;
-
     let this_update = to_time(&single.this_update)?;
     let next_update = single.next_update.as_ref().map(to_time).transpose()?;
-    let fresh_until = next_update.unwrap_or(this_update + opts.max_age_without_next_update);
-    if this_update > opts.at + opts.tolerance || opts.at > fresh_until + opts.tolerance {
-        return Err(OcspError::NotFresh {
-            this_update,
-            next_update,
-        });
-    }
     let status = match &single.cert_status {
         CertStatus::Good(_) => OcspStatus::Good,
         CertStatus::Revoked(info) => OcspStatus::Revoked {
@@ -388,6 +399,45 @@ pub fn verify_response(
         next_update,
         responder,
     })
+}
+
+/// Whether a verified answer is current at `opts.at`: thisUpdate ≤ at ≤ nextUpdate (or
+/// thisUpdate + `max_age_without_next_update`), each with `tolerance`.
+pub fn check_fresh(v: &OcspVerified, opts: &OcspCheckOptions) -> Result<(), OcspError> {
+    let fresh_until = v
+        .next_update
+        .unwrap_or(v.this_update + opts.max_age_without_next_update);
+    if v.this_update > opts.at + opts.tolerance || opts.at > fresh_until + opts.tolerance {
+        return Err(OcspError::NotFresh {
+            this_update: v.this_update,
+            next_update: v.next_update,
+        });
+    }
+    Ok(())
+}
+
+/// A full OCSPResponse (DER) from either an OCSPResponse or a bare BasicOCSPResponse, the form
+/// CAdES `RevocationValues` and some PDF signers embed. A bare one is wrapped as a successful
+/// id-pkix-ocsp-basic response; its bytes, which the signature covers, are kept unchanged.
+pub fn to_full_response(der: &[u8]) -> Result<Vec<u8>, OcspError> {
+    if der.len() > MAX_RESPONSE_SIZE {
+        return Err(OcspError::TooLarge {
+            max: MAX_RESPONSE_SIZE,
+        });
+    }
+    // OCSPResponse starts with an ENUMERATED, BasicOCSPResponse with a SEQUENCE.
+    if OcspResponse::from_der(der).is_ok() {
+        return Ok(der.to_vec());
+    }
+    BasicOcspResponse::from_der(der).map_err(|e| malformed("OCSP response", e))?;
+    let resp = OcspResponse {
+        response_status: OcspResponseStatus::Successful,
+        response_bytes: Some(ResponseBytes {
+            response_type: rfc6960::ID_PKIX_OCSP_BASIC,
+            response: OctetString::new(der.to_vec()).map_err(|e| malformed("OCSP response", e))?,
+        }),
+    };
+    resp.to_der().map_err(|e| malformed("OCSP response", e))
 }
 
 /// The nextUpdate of the first SingleResponse of a (not verified) response, for caching.

@@ -24,6 +24,8 @@ pub const CE_POLICY_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.36");
 pub const CE_EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
 pub const CE_FRESHEST_CRL: Oid = Oid::new_unwrap("2.5.29.46");
 pub const CE_INHIBIT_ANY_POLICY: Oid = Oid::new_unwrap("2.5.29.54");
+/// expiredCertsOnCRL (X.509 (2016) §9.3.7).
+pub const CE_EXPIRED_CERTS_ON_CRL: Oid = Oid::new_unwrap("2.5.29.60");
 
 /// PKCS#9 emailAddress, which RFC 5280 §4.2.1.10 subjects to rfc822Name constraints.
 pub const EMAIL_ADDRESS: Oid = Oid::new_unwrap("1.2.840.113549.1.9.1");

@@ -11,7 +11,9 @@ use x509_cert::ext::pkix::{
 };
 use x509_cert::Certificate;
 
+use crate::algorithm_policy::{Acceptability, AlgorithmPolicy};
 use crate::anchors::TrustAnchor;
+use crate::detail::{self, Detail};
 use crate::names::{self, CertName, NcOutcome};
 use crate::path::{self, Candidate};
 use crate::policy::PolicyState;
@@ -25,7 +27,18 @@ pub(crate) struct Ctx<'a> {
     pub(crate) opts: &'a ValidationOptions,
     /// Signature checks left for this whole validation, CRL signers included.
     pub(crate) budget: &'a Cell<usize>,
+    /// Present in a detailed validation: OCSP and fetching, and the record of what was used.
+    pub(crate) detail: Option<&'a Detail<'a>>,
+    /// Judges every certificate signature of every path at `opts.at`.
+    pub(crate) policy: Option<&'a AlgorithmPolicy>,
 }
+
+impl Clone for Ctx<'_> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl Copy for Ctx<'_> {}
 
 /// Most signature verifications one `validate` call may perform (hostile-input bound).
 pub(crate) const MAX_SIGNATURE_CHECKS: usize = 5_000;
@@ -79,25 +92,49 @@ pub(crate) fn validate_at_level(ctx: &Ctx<'_>, ee: &Certificate, level: usize) -
                 not_after,
             });
         }
+        if let Some(d) = ctx.detail {
+            d.record_cert(ee);
+        }
         return Ok(ValidatedPath {
             chain: vec![ee.clone()],
         });
     }
     let candidates = path::build(ee, ctx.intermediates, ctx.anchors);
     let mut first = None;
+    let mut first_record = None;
     for c in &candidates {
+        let mark = ctx.detail.map(|d| d.mark());
         match process(ctx, c, level) {
             Ok(()) => {
                 let mut chain: Vec<Certificate> = c.certs.iter().map(|&x| x.clone()).collect();
                 chain.push(c.anchor.certificate.clone());
+                if let Some(d) = ctx.detail {
+                    chain.iter().for_each(|x| d.record_cert(x));
+                }
                 return Ok(ValidatedPath { chain });
             }
             Err(e) => {
+                if let (Some(d), Some(m)) = (ctx.detail, mark) {
+                    // What a failed path recorded goes, except for the caller's first failed
+                    // path: its failure is the one reported, with the material behind it.
+                    if first.is_none() && level == 0 {
+                        let mut chain = c.certs.clone();
+                        chain.push(&c.anchor.certificate);
+                        chain.iter().for_each(|x| d.record_cert(x));
+                        d.set_first_chain(&chain);
+                        first_record = Some(d.split_off(m));
+                    } else {
+                        d.rollback(m);
+                    }
+                }
                 if first.is_none() {
                     first = Some(e);
                 }
             }
         }
+    }
+    if let (Some(d), Some(r)) = (ctx.detail, first_record) {
+        d.restore(r);
     }
     Err(first.unwrap_or(PathError::NoPathToAnchor))
 }
@@ -161,6 +198,40 @@ fn check_names(
     Ok(())
 }
 
+/// The algorithm policy on the signature of `cert` (made with `issuer_key`) at the validation
+/// time: retired is a failure; unknown to the policy is noted and accepted.
+fn check_algorithm(
+    ctx: &Ctx<'_>,
+    policy: &AlgorithmPolicy,
+    cert: &Certificate,
+    issuer_key: &spki::SubjectPublicKeyInfoOwned,
+    depth: usize,
+) -> Result<(), PathError> {
+    let v = policy.judge_signature(&cert.signature_algorithm, issuer_key, None, ctx.opts.at);
+    match v.acceptability {
+        Acceptability::Acceptable => Ok(()),
+        Acceptability::Expired { since } => Err(PathError::AlgorithmRetired {
+            depth,
+            algorithm: match v.retired {
+                Some(part) if part.to_string() != v.algorithm => {
+                    format!("{} ({part} is retired)", v.algorithm)
+                }
+                _ => v.algorithm,
+            },
+            retired: since,
+        }),
+        Acceptability::Unknown => {
+            if let Some(d) = ctx.detail {
+                d.note(format!(
+                    "the algorithm policy does not cover the signature on '{}' ({}); it was accepted",
+                    cert.tbs_certificate.subject, v.algorithm
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
 /// RFC 5280 §6.1.2-§6.1.5 over one candidate path, then revocation of each certificate.
 fn process(ctx: &Ctx<'_>, cand: &Candidate<'_>, level: usize) -> Result<(), PathError> {
     let opts = ctx.opts;
@@ -193,6 +264,9 @@ fn process(ctx: &Ctx<'_>, cand: &Candidate<'_>, level: usize) -> Result<(), Path
                 PathError::SignatureInvalid { depth }
             }
         })?;
+        if let Some(p) = ctx.policy {
+            check_algorithm(ctx, p, cert, working_key, depth)?;
+        }
         let not_before = ext::to_odt(&tbs.validity.not_before);
         let not_after = ext::to_odt(&tbs.validity.not_after);
         if opts.at < not_before {
@@ -259,7 +333,10 @@ fn process(ctx: &Ctx<'_>, cand: &Candidate<'_>, level: usize) -> Result<(), Path
             } else {
                 anchor
             };
-            crl::check(ctx, cand.certs[depth], issuer, depth, level)?;
+            match ctx.detail {
+                Some(d) => detail::check(ctx, d, cand.certs[depth], issuer, depth, level)?,
+                None => crl::check(ctx, cand.certs[depth], issuer, depth, level)?,
+            }
         }
     }
     Ok(())

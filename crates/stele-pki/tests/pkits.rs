@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use der::Decode;
-use stele_pki::{PathError, PathValidator, TrustStore, ValidationOptions};
+use stele_pki::{PathError, PathValidator, RevocationInput, TrustStore, ValidationOptions};
 use x509_cert::crl::CertificateList;
 use x509_cert::Certificate;
 
@@ -106,8 +106,31 @@ fn pkits() {
             s["initial_policy_mapping_inhibit"].as_bool().unwrap();
         opts.initial_any_policy_inhibit = s["initial_any_policy_inhibit"].as_bool().unwrap();
         opts.use_delta_crls = s["delta_crls_enabled"].as_bool().unwrap();
-        let r =
-            certs.and_then(|c| PathValidator::new(store).validate(&c[0], &c[1..], &crls, &opts));
+        let validator = PathValidator::new(store);
+        let r = certs
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|c| validator.validate(&c[0], &c[1..], &crls, &opts));
+        // The detailed validation (CRLs as embedded material, no fetcher, no algorithm policy)
+        // must decide every case exactly as the plain one.
+        if let Ok(c) = &certs {
+            let mut input = RevocationInput::new();
+            for x in &crls {
+                input.add_crl(x.clone()).unwrap();
+            }
+            let report = validator.validate_detailed(&c[0], &c[1..], &input, &opts, None);
+            assert_eq!(
+                report.outcome, r,
+                "{id}: detailed and plain validation differ"
+            );
+            if let Ok(p) = &r {
+                assert_eq!(report.chain.len(), p.chain.len(), "{id}");
+                let below_anchor = p.chain.len() - 1;
+                assert_eq!(report.revocation.len(), below_anchor, "{id}");
+                assert!(!report.used.crls.is_empty() || below_anchor == 0, "{id}");
+                assert!(report.used.ocsp_responses.is_empty(), "{id}");
+            }
+        }
         let ok = r.is_ok() == expect_valid;
         let sec = section(id);
         let key: Vec<u32> = sec.split('.').map(|x| x.parse().unwrap()).collect();
