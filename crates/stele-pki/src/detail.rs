@@ -26,7 +26,7 @@ use crate::validate::Ctx;
 use crate::{crl, ext, PathError, PathValidation};
 
 /// Most embedded CRLs and OCSP responses accepted in one [`RevocationInput`].
-pub const MAX_EMBEDDED: usize = 512;
+pub const MAX_EMBEDDED_REVOCATION: usize = 512;
 /// Most network fetches (CRL or OCSP) one detailed validation may start.
 const MAX_FETCHES: usize = 16;
 /// Most embedded OCSP responses looked at per certificate.
@@ -68,8 +68,10 @@ impl<'a> RevocationInput<'a> {
     }
 
     fn room(&self) -> Result<(), RevocationInputError> {
-        if self.crls.len() + self.ocsp.len() >= MAX_EMBEDDED {
-            return Err(RevocationInputError::TooMany { max: MAX_EMBEDDED });
+        if self.crls.len() + self.ocsp.len() >= MAX_EMBEDDED_REVOCATION {
+            return Err(RevocationInputError::TooMany {
+                max: MAX_EMBEDDED_REVOCATION,
+            });
         }
         Ok(())
     }

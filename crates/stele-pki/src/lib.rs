@@ -67,7 +67,7 @@ pub use anchors::{TrustAnchor, TrustStore, TrustStoreError};
 pub use crypto::SignatureError;
 pub use detail::{
     CertRevocation, PathReport, RevocationInput, RevocationInputError, RevocationSource,
-    RevocationState, ValidationMaterial,
+    RevocationState, ValidationMaterial, MAX_EMBEDDED_REVOCATION,
 };
 
 /// anyPolicy (2.5.29.32.0), the default initial policy set.

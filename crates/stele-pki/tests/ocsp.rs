@@ -1,45 +1,21 @@
 //! OCSP and CRL fetching against real peers: a test PKI made with `openssl`, `openssl ocsp` as
 //! the responder on loopback, and a tiny HTTP server thread serving the CRL.
 
-use std::io::{Read, Write};
+mod common;
+
+use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use der::{Decode, DecodePem};
+use common::{cert, free_port, run, serve_http, Responder};
+use der::Decode;
 use stele_pki::fetch::{FetchConfig, FetchError, RevocationFetcher};
 use stele_pki::ocsp::{self, OcspCheckOptions, OcspError, OcspStatus};
 use stele_pki::{PathValidator, SignatureError, TrustStore, ValidationOptions};
 use time::OffsetDateTime;
 use x509_cert::ext::pkix::CrlReason;
 use x509_cert::Certificate;
-
-const OPENSSL: &str = "/usr/bin/openssl";
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-fn run(dir: &Path, args: &[&str]) {
-    let out = Command::new(OPENSSL)
-        .args(args)
-        .current_dir(dir)
-        .env("OPENSSL_CONF", dir.join("ca.cnf"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn cert(dir: &Path, name: &str) -> Certificate {
-    Certificate::from_pem(std::fs::read(dir.join(name)).unwrap()).unwrap()
-}
 
 struct Pki {
     _tmp: tempfile::TempDir,
@@ -294,116 +270,6 @@ extendedKeyUsage = critical,OCSPSigning
     }
 }
 
-/// Whether some socket listens on `port`, read from /proc so that no probe connection
-/// disturbs `openssl ocsp` (a connection closed without a request breaks the next exchange).
-fn listening(port: u16) -> bool {
-    let needle = format!(":{port:04X} ");
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
-        std::fs::read_to_string(f).is_ok_and(|t| {
-            t.lines().any(|l| {
-                let cols: Vec<&str> = l.split_whitespace().collect();
-                cols.get(1)
-                    .is_some_and(|a| format!("{a} ").ends_with(&needle))
-                    && cols.get(3) == Some(&"0A")
-            })
-        })
-    })
-}
-
-/// `openssl ocsp` serving the PKI's index on loopback; killed on drop.
-struct Responder {
-    child: Child,
-    port: u16,
-}
-
-impl Responder {
-    fn start(pki: &Pki, port: u16, signer: &str, key: &str) -> Responder {
-        let child = Command::new(OPENSSL)
-            .args([
-                "ocsp",
-                "-index",
-                "index.txt",
-                "-port",
-                &port.to_string(),
-                "-CA",
-                "int.pem",
-                "-rsigner",
-                signer,
-                "-rkey",
-                key,
-                "-ndays",
-                "1",
-            ])
-            .current_dir(&pki.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let r = Responder { child, port };
-        for _ in 0..100 {
-            if listening(port) {
-                return r;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("openssl ocsp did not start on port {port}");
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A tiny HTTP/1.0 server: `/int.crl` serves the CRL, `/big` an endless-looking body without
-/// Content-Length, `/slow` answers after 3 s. The thread ends with the test process.
-fn serve_http(listener: TcpListener, crl: Vec<u8>) {
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut s) = conn else { continue };
-            let crl = crl.clone();
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).to_string();
-                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let _ = match path.as_str() {
-                    "/int.crl" => s
-                        .write_all(
-                            format!(
-                                "HTTP/1.0 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\n\r\n",
-                                crl.len()
-                            )
-                            .as_bytes(),
-                        )
-                        .and_then(|()| s.write_all(&crl)),
-                    "/big" => s
-                        .write_all(b"HTTP/1.0 200 OK\r\n\r\n")
-                        .and_then(|()| s.write_all(&vec![0x30u8; 64 * 1024])),
-                    "/slow" => {
-                        std::thread::sleep(Duration::from_secs(3));
-                        s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
-                    }
-                    _ => s.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
-                };
-            });
-        }
-    });
-}
-
 fn online(cache_dir: Option<PathBuf>) -> RevocationFetcher {
     RevocationFetcher::new(FetchConfig {
         connect_timeout: Duration::from_secs(2),
@@ -428,7 +294,14 @@ fn ocsp_and_crl_against_openssl() {
         pki.cert("rev.pem"),
         pki.cert("ocsp.pem"),
     );
-    let responder = Responder::start(&pki, pki.ocsp_port, "ocsp.pem", "ocsp.key");
+    let responder = Responder::start(
+        &pki.dir,
+        pki.ocsp_port,
+        "index.txt",
+        "int.pem",
+        "ocsp.pem",
+        "ocsp.key",
+    );
     let cache = pki.dir.join("cache");
     let fetcher = online(Some(cache.clone()));
     let opts = OcspCheckOptions::at(now());
@@ -585,14 +458,14 @@ fn ocsp_and_crl_against_openssl() {
 
     // The issuer itself as responder is authorised; an end-entity certificate is not.
     let port = free_port();
-    let by_issuer = Responder::start(&pki, port, "int.pem", "int.key");
+    let by_issuer = Responder::start(&pki.dir, port, "index.txt", "int.pem", "int.pem", "int.key");
     let v = fetcher
         .check_ocsp_at(&by_issuer.url(), &ee, &int, &opts)
         .unwrap();
     assert_eq!((v.status, v.responder), (OcspStatus::Good, int.clone()));
     drop(by_issuer);
     let port = free_port();
-    let rogue = Responder::start(&pki, port, "ee.pem", "ee.key");
+    let rogue = Responder::start(&pki.dir, port, "index.txt", "int.pem", "ee.pem", "ee.key");
     let e = fetcher
         .check_ocsp_at(&rogue.url(), &rev, &int, &opts)
         .unwrap_err();
@@ -604,7 +477,13 @@ fn ocsp_and_crl_against_openssl() {
 
     // CRL over loopback HTTP from the distribution point, then used by the path validator.
     let listener = TcpListener::bind(("127.0.0.1", pki.crl_port)).unwrap();
-    serve_http(listener, std::fs::read(pki.dir.join("int.crl")).unwrap());
+    serve_http(
+        listener,
+        HashMap::from([(
+            "/int.crl".to_string(),
+            std::fs::read(pki.dir.join("int.crl")).unwrap(),
+        )]),
+    );
     let crl = fetcher.crl_for(&ee, now()).unwrap();
     let mut store = TrustStore::new();
     store.add(root.clone());
@@ -632,7 +511,7 @@ fn ocsp_and_crl_against_openssl() {
 fn size_cap_and_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    serve_http(listener, Vec::new());
+    serve_http(listener, HashMap::new());
     let fetcher = RevocationFetcher::new(FetchConfig {
         connect_timeout: Duration::from_secs(1),
         total_timeout: Duration::from_secs(1),
