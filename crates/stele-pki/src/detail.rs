@@ -335,11 +335,15 @@ impl<'a> Detail<'a> {
     }
 
     pub(crate) fn record_crl(&self, src: CrlSrc) -> Option<usize> {
-        let der = match src {
-            CrlSrc::Embedded(i) => self.input.crl_der.get(i)?.clone(),
-            CrlSrc::Fetched(i) => self.fetched_crls.borrow().get(i)?.der.clone(),
-        };
-        Some(push_unique(&mut self.rec.borrow_mut().crls, &der))
+        // No copy of a (possibly large) CRL unless it is new to the record.
+        let mut rec = self.rec.borrow_mut();
+        match src {
+            CrlSrc::Embedded(i) => Some(push_unique(&mut rec.crls, self.input.crl_der.get(i)?)),
+            CrlSrc::Fetched(i) => {
+                let f = self.fetched_crls.borrow().get(i)?.clone();
+                Some(push_unique(&mut rec.crls, &f.der))
+            }
+        }
     }
 
     fn record_ocsp(&self, der: &[u8]) -> usize {
