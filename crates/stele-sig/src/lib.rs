@@ -17,9 +17,19 @@
 //! Pure: bytes in, values out. Nothing here prints, reads the environment or panics on input.
 
 pub mod cms;
+pub mod document;
 pub mod pdf;
+pub mod report;
+mod subject;
 pub mod verify;
 
+pub use crate::document::{CheckError, SignatureValidator};
+pub use crate::report::{
+    AlgorithmReport, CertificateSummary, DocumentFormat, DocumentReport, HolderKind, Indication,
+    MaterialItem, PdfCoverage, RevocationReport, SignatureKind, SignatureReport, SignerIdentity,
+    SubIndication, TimestampReport, ValidationMaterial,
+};
+pub use crate::subject::{certificate_holder, holder_name};
 pub use crate::cms::{
     embedded_evidence_records, CmsError, EmbeddedEvidenceRecord, EvidenceRecordAttribute,
     SignedDataParts, ID_AA_ER_EXTERNAL, ID_AA_ER_INTERNAL, MAX_CMS_LEN,

@@ -199,6 +199,8 @@ pub struct SignerVerification {
     pub content: ContentOutcome,
     pub digest_algorithm: Option<AlgorithmUse>,
     pub signature_algorithm: Option<AlgorithmUse>,
+    /// The signature algorithm's parameters (RSASSA-PSS names its hash there).
+    pub signature_algorithm_parameters: Option<der::Any>,
     /// The signature algorithm implies a hash different from digestAlgorithm (DSS rejects this;
     /// OpenSSL accepts it).
     pub digest_signature_mismatch: bool,
@@ -230,6 +232,7 @@ impl SignerVerification {
             content,
             digest_algorithm: None,
             signature_algorithm: None,
+            signature_algorithm_parameters: None,
             digest_signature_mismatch: false,
             signed_attributes_present: false,
             content_type: AttributeCheck::NotChecked("not reached".into()),
@@ -419,6 +422,7 @@ fn check_signer_info(
     let digest_alg = DigestAlgorithm::from_oid(&si.digest_alg.oid).ok();
     out.digest_algorithm = Some(digest_use(&si.digest_alg.oid, digest_alg));
     out.signature_algorithm = Some(signature_use(&si.signature_algorithm.oid));
+    out.signature_algorithm_parameters = si.signature_algorithm.parameters.clone();
     if let (Some(d), Some(implied)) = (digest_alg, implied_hash(&si.signature_algorithm.oid)) {
         out.digest_signature_mismatch = d != implied;
     }
@@ -923,6 +927,11 @@ fn signature_entry(
 
 fn implied_hash(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
     signature_entry(oid).and_then(|e| e.2)
+}
+
+/// Whether `oid` names a signature algorithm this module knows.
+pub fn is_signature_algorithm(oid: &ObjectIdentifier) -> bool {
+    signature_entry(oid).is_some()
 }
 
 fn signature_use(oid: &ObjectIdentifier) -> AlgorithmUse {

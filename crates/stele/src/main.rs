@@ -1,5 +1,6 @@
 //! `stele`: the command line. Thin: it parses arguments, calls the libraries, prints.
 
+mod check_cmd;
 mod demo;
 mod ers_cmd;
 mod tsa_cmd;
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Run Stele's main job on embedded defaults: built-in TSA, seal sample documents, verify.
     Demo(demo::DemoArgs),
+    /// Validate every signature of a PDF or CMS document (exit 0 only if all PASSED).
+    Check(check_cmd::CheckArgs),
     /// RFC 4998 evidence records: verify or build.
     #[command(subcommand)]
     Ers(ers_cmd::ErsCommand),
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Check(args) => check_cmd::run(args),
         Command::Ers(cmd) => ers_cmd::run(cmd),
         Command::Tsa(cmd) => tsa_cmd::run(cmd),
     };
