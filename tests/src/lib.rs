@@ -1,6 +1,8 @@
 //! Helpers for Stele's end-to-end tests: where the `stele` binary and the interop corpus are,
 //! and how to run the one against the other.
 
+pub mod pki;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
