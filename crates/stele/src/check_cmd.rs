@@ -5,6 +5,8 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stele_archive::read_certificates;
+use std::sync::Arc;
+use stele_pki::fetch::{FetchConfig, RevocationFetcher};
 use stele_pki::{AlgorithmPolicy, TrustStore};
 use stele_sig::{DocumentReport, HolderKind, Indication, SignatureReport, SignatureValidator};
 use time::OffsetDateTime;
@@ -33,6 +35,10 @@ pub struct CheckArgs {
     /// Use only revocation data embedded in the document (and cached); fetch nothing.
     #[arg(long)]
     offline: bool,
+    /// Folder caching fetched CRLs and OCSP responses (what --offline may use). Default:
+    /// $XDG_CACHE_HOME/stele/revocation, else ~/.cache/stele/revocation.
+    #[arg(long = "cache", value_name = "DIR")]
+    cache: Option<PathBuf>,
     /// An algorithm policy (TOML) replacing dates of the default table.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -112,7 +118,20 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
     let validator = SignatureValidator::new(trust_store(&args.trust)?)
         .with_intermediates(certificates(&args.certs)?)
         .with_policy(policy);
-    let _offline = args.offline;
+    let cache_dir = args.cache.clone().or_else(default_cache_dir);
+    if let Some(d) = &cache_dir {
+        // A cache that cannot be created only costs refetching; say so and go on.
+        if let Err(e) = std::fs::create_dir_all(d) {
+            eprintln!("warning: revocation cache {}: {e}", d.display());
+        }
+    }
+    let fetcher = RevocationFetcher::new(FetchConfig {
+        offline: args.offline,
+        cache_dir,
+        ..FetchConfig::default()
+    })
+    .map_err(|e| UsageError(format!("cannot set up revocation fetching: {e}")))?;
+    let validator = validator.with_fetcher(Arc::new(fetcher));
     let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let report = validator
         .check(&bytes, detached.as_deref(), now)
@@ -129,6 +148,14 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("stele").join("revocation"))
 }
 
 fn verdict_label(s: &SignatureReport) -> String {
