@@ -37,6 +37,8 @@ pub use crate::cms::{
 pub use crate::pdf::{
     ByteRange, ByteRangeError, ContentsError, PdfError, PdfLimits, PdfSignature, PdfSignatures,
     SignatureDictType, DEFAULT_MAX_FILE_LEN,
+    Change, ChangeKind, DocMdp, DocMdpPermissions, Dss, DssEntry, DssMaterial, DssProblem,
+    FieldLock, FieldLockAction, ModificationError, ModificationVerdict, Modifications, Vri,
 };
 pub use crate::verify::{
     verify_signer, verify_signer_with, AlgorithmStatus, AlgorithmUse, AttributeCheck,

@@ -11,6 +11,19 @@
 //! are what a signature covers. Problems with one signature (its byte range, its `/Contents`) are
 //! reported on that [`PdfSignature`], so a validator can still judge the others; problems with
 //! the file as a whole are a [`PdfError`].
+//!
+//! Two submodules read what a PAdES validator needs beyond the signature dictionaries: the
+//! document security store ([`Dss`], ETSI EN 319 142-1 §5.4) and what the incremental updates
+//! after a signature changed ([`Modifications`], ISO 32000-1 7.5.6 and 12.8.2.2).
+
+mod changes;
+mod dss;
+
+pub use changes::{
+    Change, ChangeKind, DocMdp, DocMdpPermissions, FieldLock, FieldLockAction, ModificationError,
+    ModificationVerdict, Modifications,
+};
+pub use dss::{Dss, DssEntry, DssMaterial, DssProblem, Vri};
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -35,6 +48,13 @@ pub struct PdfLimits {
     pub max_field_depth: usize,
     /// Most form-field nodes visited in one document.
     pub max_field_nodes: usize,
+    /// Most objects compared (and walked) when finding what changed after a signature; a
+    /// revision with more cannot be judged and [`PdfSignatures::modifications`] says so.
+    pub max_compared_objects: usize,
+    /// Most certificates, CRLs, OCSP responses and VRI entries read from the `/DSS`.
+    pub max_dss_entries: usize,
+    /// Most bytes the `/DSS` streams may decode to in total.
+    pub max_dss_bytes: usize,
 }
 
 impl Default for PdfLimits {
@@ -44,6 +64,9 @@ impl Default for PdfLimits {
             max_decompressed_stream_len: 64 * 1024 * 1024,
             max_field_depth: 32,
             max_field_nodes: 100_000,
+            max_compared_objects: 1_000_000,
+            max_dss_entries: 10_000,
+            max_dss_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -330,6 +353,8 @@ pub struct PdfSignatures {
     /// The cross-reference data was damaged and lopdf rebuilt it: the objects read may not be
     /// the ones a conforming reader sees, which a validator should say.
     pub xref_repaired: bool,
+    /// The document security store of the file as it is (its last revision), if it has one.
+    pub dss: Option<Dss>,
 }
 
 impl PdfSignatures {
@@ -338,42 +363,123 @@ impl PdfSignatures {
         Self::read(bytes, &PdfLimits::default()).map(|s| s.signatures)
     }
 
-    /// Reads the signatures of `bytes` within `limits`.
+    /// Reads the signatures (and the `/DSS`) of `bytes` within `limits`.
     ///
-    /// lopdf is built to return errors, and 0.47 bounds nesting, reference chains and
-    /// decompression, but it is a large parser fed hostile bytes; a panic anywhere in it (an
-    /// arithmetic overflow or an index out of range on a crafted offset) must not take the
-    /// archive down. So every lopdf call runs inside `catch_unwind` here and a panic becomes
-    /// [`PdfError::ParserPanic`]. The closure only reads the input and builds new values, so no
-    /// state is left half-updated (hence `AssertUnwindSafe`). The process's panic hook still
-    /// runs (printing the message to stderr by default); a library must not replace that
-    /// global hook. With `panic = "abort"` the guard cannot help; the workspace keeps unwinding.
+    /// Every lopdf call runs inside `catch_unwind` (see `guarded`): a panic in the parser on
+    /// crafted input becomes [`PdfError::ParserPanic`] instead of taking the archive down.
     pub fn read(bytes: &[u8], limits: &PdfLimits) -> Result<Self, PdfError> {
-        if bytes.len() > limits.max_file_len {
-            return Err(PdfError::TooLarge {
+        guarded(|| read_unguarded(bytes, limits))
+            .unwrap_or_else(|message| Err(PdfError::ParserPanic(message)))
+    }
+
+    /// What changed after signature `index` was made: the objects of its signed revision
+    /// (`bytes[..revision_end]`) compared with those of the whole file, each change classified
+    /// and judged against the DocMDP permissions in force. `bytes` must be the file these
+    /// signatures were read from.
+    pub fn modifications(
+        &self,
+        bytes: &[u8],
+        index: usize,
+        limits: &PdfLimits,
+    ) -> Result<Modifications, ModificationError> {
+        let signature = self
+            .signatures
+            .get(index)
+            .ok_or(ModificationError::NoSuchSignature(index))?;
+        if bytes.len() != self.file_len {
+            return Err(ModificationError::OtherFile {
+                expected: self.file_len,
                 len: bytes.len(),
-                max: limits.max_file_len,
             });
         }
-        let head = &bytes[..bytes.len().min(1024)];
-        if !head.windows(5).any(|w| w == b"%PDF-") {
-            return Err(PdfError::NotPdf);
+        let range = signature
+            .byte_range
+            .clone()
+            .map_err(ModificationError::ByteRange)?;
+        if range.covers_whole_file() {
+            return Ok(Modifications::unchanged(index, range.revision_end()));
         }
-        match catch_unwind(AssertUnwindSafe(|| read_unguarded(bytes, limits))) {
-            Ok(result) => result,
-            Err(payload) => {
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(PdfError::ParserPanic(message))
-            }
+        guarded(|| {
+            let new = load_document(bytes, limits).map_err(ModificationError::File)?;
+            changes::compare_revisions(bytes, range.revision_end(), &new, index, limits)
+        })
+        .unwrap_or_else(|message| Err(ModificationError::File(PdfError::ParserPanic(message))))
+    }
+
+    /// [`Self::modifications`] for every signature, reading the whole file once. Signatures
+    /// that cover the whole file have no changes; those with an invalid byte range an error.
+    pub fn all_modifications(
+        &self,
+        bytes: &[u8],
+        limits: &PdfLimits,
+    ) -> Vec<Result<Modifications, ModificationError>> {
+        let mut new: Option<Result<Document, ModificationError>> = None;
+        let mut out = Vec::with_capacity(self.signatures.len());
+        for (index, signature) in self.signatures.iter().enumerate() {
+            let range = match (&signature.byte_range, bytes.len() == self.file_len) {
+                (_, false) => {
+                    out.push(Err(ModificationError::OtherFile {
+                        expected: self.file_len,
+                        len: bytes.len(),
+                    }));
+                    continue;
+                }
+                (Err(e), _) => {
+                    out.push(Err(ModificationError::ByteRange(e.clone())));
+                    continue;
+                }
+                (Ok(range), _) if range.covers_whole_file() => {
+                    out.push(Ok(Modifications::unchanged(index, range.revision_end())));
+                    continue;
+                }
+                (Ok(range), _) => *range,
+            };
+            let new = new.get_or_insert_with(|| {
+                guarded(|| load_document(bytes, limits).map_err(ModificationError::File))
+                    .unwrap_or_else(|m| Err(ModificationError::File(PdfError::ParserPanic(m))))
+            });
+            out.push(match new {
+                Ok(doc) => guarded(|| {
+                    changes::compare_revisions(bytes, range.revision_end(), doc, index, limits)
+                })
+                .unwrap_or_else(|m| Err(ModificationError::File(PdfError::ParserPanic(m)))),
+                Err(e) => Err(e.clone()),
+            });
         }
+        out
     }
 }
 
-fn read_unguarded(bytes: &[u8], limits: &PdfLimits) -> Result<PdfSignatures, PdfError> {
+/// Runs `f`, turning a panic into its message. lopdf is built to return errors, and 0.47
+/// bounds nesting, reference chains and decompression, but it is a large parser fed hostile
+/// bytes; a panic anywhere in it (an arithmetic overflow or an index out of range on a crafted
+/// offset) must not take the archive down. `f` only reads its input and builds new values, so
+/// no state is left half-updated (hence `AssertUnwindSafe`). The process's panic hook still
+/// runs (printing the message to stderr by default); a library must not replace that global
+/// hook. With `panic = "abort"` the guard cannot help; the workspace keeps unwinding.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
+/// Loads `bytes` with lopdf within `limits`, after the cheap checks that need no parser. Call
+/// it inside [`guarded`].
+fn load_document(bytes: &[u8], limits: &PdfLimits) -> Result<Document, PdfError> {
+    if bytes.len() > limits.max_file_len {
+        return Err(PdfError::TooLarge {
+            len: bytes.len(),
+            max: limits.max_file_len,
+        });
+    }
+    let head = &bytes[..bytes.len().min(1024)];
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(PdfError::NotPdf);
+    }
     let options = LoadOptions {
         max_decompressed_size: Some(limits.max_decompressed_stream_len),
         ..LoadOptions::default()
@@ -394,6 +500,11 @@ fn read_unguarded(bytes: &[u8], limits: &PdfLimits) -> Result<PdfSignatures, Pdf
             ));
         }
     }
+    Ok(doc)
+}
+
+fn read_unguarded(bytes: &[u8], limits: &PdfLimits) -> Result<PdfSignatures, PdfError> {
+    let doc = load_document(bytes, limits)?;
     let encrypted = doc.encryption_state.is_some();
     let catalog = doc.catalog().map_err(|_| PdfError::NoCatalog)?;
     let mut walker = FieldWalker {
@@ -418,12 +529,42 @@ fn read_unguarded(bytes: &[u8], limits: &PdfLimits) -> Result<PdfSignatures, Pdf
             }
         }
     }
+    let dss = dss::read(&doc, limits);
     Ok(PdfSignatures {
         signatures: walker.out,
         file_len: bytes.len(),
         encrypted,
         xref_repaired: doc.xref_recovery.is_some(),
+        dss,
     })
+}
+
+/// Follows references. A reference to a free or absent object is `null` in PDF, so it reads as
+/// absent; one the cross-reference data lists as in use but lopdf could not parse (lopdf drops
+/// such objects) is an error. A chain that does not end (a reference loop) is an error.
+fn resolve<'a>(
+    doc: &'a Document,
+    obj: Option<&'a Object>,
+) -> Result<Option<(Option<ObjectId>, &'a Object)>, PdfError> {
+    let Some(obj) = obj else { return Ok(None) };
+    match doc.dereference(obj) {
+        Ok((_, Object::Null)) => Ok(None),
+        Ok(found) => Ok(Some(found)),
+        Err(lopdf::Error::ObjectNotFound(id)) if in_use(doc, id) => Err(unreadable(id)),
+        Err(lopdf::Error::ObjectNotFound(_)) => Ok(None),
+        Err(e) => Err(PdfError::Malformed(format!(
+            "a reference cannot be followed: {e}"
+        ))),
+    }
+}
+
+/// Whether the cross-reference data lists `id` as in use.
+fn in_use(doc: &Document, id: ObjectId) -> bool {
+    match doc.reference_table.get(id.0) {
+        Some(XrefEntry::Normal { generation, .. }) => *generation == id.1,
+        Some(XrefEntry::Compressed { .. }) => id.1 == 0,
+        _ => false,
+    }
 }
 
 fn unreadable(id: ObjectId) -> PdfError {
@@ -464,21 +605,7 @@ impl<'a> FieldWalker<'a> {
         &self,
         obj: Option<&'a Object>,
     ) -> Result<Option<(Option<ObjectId>, &'a Object)>, PdfError> {
-        let Some(obj) = obj else { return Ok(None) };
-        match self.doc.dereference(obj) {
-            Ok((_, Object::Null)) => Ok(None),
-            Ok(found) => Ok(Some(found)),
-            Err(lopdf::Error::ObjectNotFound(id)) => match self.doc.reference_table.get(id.0) {
-                Some(XrefEntry::Normal { generation, .. }) if *generation == id.1 => {
-                    Err(unreadable(id))
-                }
-                Some(XrefEntry::Compressed { .. }) if id.1 == 0 => Err(unreadable(id)),
-                _ => Ok(None),
-            },
-            Err(e) => Err(PdfError::Malformed(format!(
-                "a reference cannot be followed: {e}"
-            ))),
-        }
+        resolve(self.doc, obj)
     }
 
     fn get(&self, dict: &'a Dictionary, key: &[u8]) -> Result<Option<&'a Object>, PdfError> {

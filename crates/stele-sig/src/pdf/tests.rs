@@ -2,15 +2,15 @@ use super::*;
 use proptest::prelude::*;
 
 /// A tiny CMS-looking value and its zero padding, as a signer reserves room for the CMS.
-const CONTENTS: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x05, 0, 0, 0, 0, 0, 0, 0];
-const PLACEHOLDER: &str = "[AAAAAAAAAA BBBBBBBBBB CCCCCCCCCC DDDDDDDDDD]";
+pub(crate) const CONTENTS: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x05, 0, 0, 0, 0, 0, 0, 0];
+pub(crate) const PLACEHOLDER: &str = "[AAAAAAAAAA BBBBBBBBBB CCCCCCCCCC DDDDDDDDDD]";
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 /// A classic PDF (cross-reference table, no streams) from object bodies numbered from 1.
-fn build(objects: &[String], trailer_extra: &str) -> Vec<u8> {
+pub(crate) fn build(objects: &[String], trailer_extra: &str) -> Vec<u8> {
     let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
@@ -36,7 +36,7 @@ fn build(objects: &[String], trailer_extra: &str) -> Vec<u8> {
 
 /// Catalog, pages, page, one signature field (object 4) and its signature dictionary
 /// (object 5) holding `sig_body`; more objects may follow.
-fn objects(sig_body: &str, more: &[String]) -> Vec<String> {
+pub(crate) fn objects(sig_body: &str, more: &[String]) -> Vec<String> {
     let mut objs = vec![
         "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /SigFlags 3 >> >>".into(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
@@ -49,19 +49,19 @@ fn objects(sig_body: &str, more: &[String]) -> Vec<String> {
     objs
 }
 
-fn sig_body(contents: &str) -> String {
+pub(crate) fn sig_body(contents: &str) -> String {
     format!(
         "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange {PLACEHOLDER} \
          /Contents {contents} /M (D:20260101120000Z) /Reason (Archiving) /Name (Nguy\\365n) >>"
     )
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Writes `values` over the first /ByteRange placeholder (each number padded to its width).
-fn set_byte_range(pdf: &mut [u8], values: [i64; 4]) {
+pub(crate) fn set_byte_range(pdf: &mut [u8], values: [i64; 4]) {
     let at = find(pdf, PLACEHOLDER.as_bytes()).expect("placeholder");
     let text = format!(
         "[{:<10} {:<10} {:<10} {:<10}]",
@@ -72,7 +72,7 @@ fn set_byte_range(pdf: &mut [u8], values: [i64; 4]) {
 }
 
 /// The honest byte range of the first hex string after `/Contents`.
-fn honest_range(pdf: &[u8]) -> [i64; 4] {
+pub(crate) fn honest_range(pdf: &[u8]) -> [i64; 4] {
     let mut key = find(pdf, b"/Contents").unwrap() + b"/Contents".len();
     while pdf[key] == b' ' {
         key += 1;
@@ -82,7 +82,7 @@ fn honest_range(pdf: &[u8]) -> [i64; 4] {
     [0, key as i64, end as i64, (pdf.len() - end) as i64]
 }
 
-fn signed_pdf() -> Vec<u8> {
+pub(crate) fn signed_pdf() -> Vec<u8> {
     let mut pdf = build(
         &objects(&sig_body(&format!("<{}>", hex(CONTENTS))), &[]),
         "",
@@ -94,7 +94,7 @@ fn signed_pdf() -> Vec<u8> {
 
 /// A signed PDF built with lopdf (the structure a real producer writes), its byte range made
 /// honest afterwards.
-fn lopdf_signed_pdf(modern: bool) -> Vec<u8> {
+pub(crate) fn lopdf_signed_pdf(modern: bool) -> Vec<u8> {
     use lopdf::{dictionary, StringFormat};
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
