@@ -8,6 +8,11 @@
 //! ETSI TS 119 122-3 (after RFC 4998 Appendix A) lets a signer carry an evidence record as an
 //! unsigned attribute: `id-aa-er-internal` when the signed content is inside the CMS
 //! (enveloping), `id-aa-er-external` when it is detached, as in every PAdES signature.
+//!
+//! Revocation data travels in two more places read here: OCSP responses in `SignedData.crls`
+//! as RFC 5940 `other` entries ([`SignedDataParts::ocsp_responses`]), and CRLs and OCSP
+//! responses in Adobe's signed `adbe-revocationInfoArchival` attribute
+//! ([`adobe_revocation_info`]), which PDF signers put there before PAdES had the DSS.
 
 use ::cms::cert::CertificateChoices;
 use ::cms::content_info::ContentInfo;
@@ -33,6 +38,24 @@ pub const ID_AA_ER_INTERNAL: ObjectIdentifier =
 /// detached CMS signature and its external content (PAdES, detached CAdES).
 pub const ID_AA_ER_EXTERNAL: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.50");
+
+/// `id-ri-ocsp-response` (RFC 5940): an `OCSPResponse` as an `other` RevocationInfoChoice.
+pub const ID_RI_OCSP_RESPONSE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
+
+/// `id-pkix-ocsp-basic` (RFC 6960): a `BasicOCSPResponse`; Bouncy Castle and CAdES writers
+/// use it as the format of an `other` RevocationInfoChoice instead of RFC 5940's.
+pub const ID_PKIX_OCSP_BASIC: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+
+/// `adbe-revocationInfoArchival` (Adobe, ISO 32000-1 12.8.3.3.2): a signed attribute holding
+/// the CRLs and OCSP responses the signer had when signing.
+pub const ID_ADBE_REVOCATION_INFO_ARCHIVAL: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.8");
+
+/// Most CRLs, OCSP responses or other entries read from one revocation list of a CMS; a
+/// signature carries a handful, and each entry costs an allocation.
+pub const MAX_REVOCATION_VALUES: usize = 10_000;
 
 /// Largest CMS accepted: 64 MiB. A signature with its certificates and revocation data is far
 /// smaller; the cap bounds work on hostile input.
@@ -63,6 +86,8 @@ pub struct SignedDataParts {
     der: Vec<u8>,
     input_was_der: bool,
     signed_data: SignedData,
+    /// Each RevocationInfoChoice of `SignedData.crls` as DER, in the order written.
+    revocation_choices: Vec<Vec<u8>>,
 }
 
 impl SignedDataParts {
@@ -82,11 +107,12 @@ impl SignedDataParts {
         if ci.content_type != ID_SIGNED_DATA {
             return Err(CmsError::NotSignedData(ci.content_type));
         }
-        let signed_data = ci.content.decode_as::<SignedData>()?;
+        let (signed_data, revocation_choices) = decode_signed_data(&ci.content)?;
         Ok(Self {
             der,
             input_was_der,
             signed_data,
+            revocation_choices,
         })
     }
 
@@ -133,7 +159,32 @@ impl SignedDataParts {
         })
     }
 
-    /// Other revocation data (RFC 5940: OCSP responses under `id-ri-ocsp-response`).
+    /// OCSP responses carried in `SignedData.crls` as `other` entries: the DER of an
+    /// `OCSPResponse` (format `id-ri-ocsp-response`, RFC 5940) or of a bare
+    /// `BasicOCSPResponse` (format `id-pkix-ocsp-basic`, as Bouncy Castle writes them), in the
+    /// order written. `stele_pki`'s revocation input accepts both forms.
+    ///
+    /// Read from the DER itself: the `cms` crate (0.2.3) declares `otherRevInfoFormat` an
+    /// AlgorithmIdentifier instead of an OBJECT IDENTIFIER, so it cannot decode these entries
+    /// (see [`SignedDataParts::from_ber`]).
+    pub fn ocsp_responses(&self) -> Vec<&[u8]> {
+        self.revocation_choices
+            .iter()
+            .filter_map(|choice| {
+                other_revocation_value(choice, &[ID_RI_OCSP_RESPONSE, ID_PKIX_OCSP_BASIC])
+            })
+            .collect()
+    }
+
+    /// Each RevocationInfoChoice of `SignedData.crls` as DER, in the order written (CRLs,
+    /// RFC 5940 `other` entries, anything else).
+    pub fn revocation_choices(&self) -> &[Vec<u8>] {
+        &self.revocation_choices
+    }
+
+    /// Other revocation data as the `cms` crate reads it. Its `otherRevInfoFormat` is wrongly
+    /// an AlgorithmIdentifier there, so RFC 5940 OCSP entries never show up here: use
+    /// [`Self::ocsp_responses`].
     pub fn other_revocation_info(&self) -> impl Iterator<Item = &OtherRevocationInfoFormat> {
         self.revocation_info().filter_map(|r| match r {
             RevocationInfoChoice::Other(other) => Some(other),
@@ -181,6 +232,215 @@ impl SignedDataParts {
             .and_then(|s| s.unsigned_attrs.as_ref())
             .map_or(&[], |a| a.as_slice())
     }
+}
+
+/// Decodes a SignedData (the value of a ContentInfo) and lists its RevocationInfoChoices.
+///
+/// The `cms` crate cannot decode an RFC 5940 `other` RevocationInfoChoice (its
+/// `otherRevInfoFormat` is an AlgorithmIdentifier, not an OBJECT IDENTIFIER), so a SignedData
+/// carrying OCSP responses that way (timestamp tokens from Bouncy Castle, PAdES signers)
+/// would not decode at all. When decoding fails and `crls` holds such entries, the SignedData
+/// is decoded again with `crls` keeping only its CRLs; the entries stay available as DER. The
+/// DER the signature is checked over ([`SignedDataParts::der`]) is never rewritten.
+fn decode_signed_data(content: &der::Any) -> Result<(SignedData, Vec<Vec<u8>>), CmsError> {
+    let fields = children(content.value())?;
+    let crls = fields.iter().find(|f| f.first() == Some(&0xA1));
+    let choices = match crls {
+        Some(field) => {
+            let (_, value, _) = tlv(field).ok_or_else(malformed)?;
+            children(value)?.into_iter().map(<[u8]>::to_vec).collect()
+        }
+        None => Vec::new(),
+    };
+    if choices.len() > MAX_REVOCATION_VALUES {
+        return Err(CmsError::Decode(format!(
+            "more than {MAX_REVOCATION_VALUES} revocation entries"
+        )));
+    }
+    let error = match content.decode_as::<SignedData>() {
+        Ok(sd) => return Ok((sd, choices)),
+        Err(e) => e,
+    };
+    if !choices.iter().any(|c| c.first() == Some(&0xA1)) {
+        return Err(error.into());
+    }
+    // Rebuild the SignedData with `crls` holding only the CRLs (universal SEQUENCEs).
+    let crl_only: Vec<u8> = choices
+        .iter()
+        .filter(|c| c.first() == Some(&0x30))
+        .flatten()
+        .copied()
+        .collect();
+    let mut body = Vec::new();
+    for field in &fields {
+        if field.first() == Some(&0xA1) {
+            if !crl_only.is_empty() {
+                body.extend_from_slice(&encode_tlv(0xA1, &crl_only));
+            }
+        } else {
+            body.extend_from_slice(field);
+        }
+    }
+    let rebuilt = encode_tlv(0x30, &body);
+    let sd = SignedData::from_der(&rebuilt)?;
+    Ok((sd, choices))
+}
+
+fn malformed() -> CmsError {
+    CmsError::Decode("a length runs past the end of its value".into())
+}
+
+/// One DER TLV at the start of `input`: (first tag byte, value, the whole TLV). `None` when it
+/// is cut short or not DER (indefinite length).
+fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let first = *input.first()?;
+    let mut at = 1;
+    if first & 0x1f == 0x1f {
+        // High tag number: base-128 digits, the last without the top bit.
+        while *input.get(at)? & 0x80 != 0 {
+            at += 1;
+        }
+        at += 1;
+    }
+    let len_byte = *input.get(at)?;
+    at += 1;
+    let len = if len_byte < 0x80 {
+        usize::from(len_byte)
+    } else {
+        let n = usize::from(len_byte & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for _ in 0..n {
+            len = (len << 8) | usize::from(*input.get(at)?);
+            at += 1;
+        }
+        len
+    };
+    let end = at.checked_add(len)?;
+    Some((first, input.get(at..end)?, &input[..end]))
+}
+
+/// The TLVs that make up `value`, in order.
+fn children(mut value: &[u8]) -> Result<Vec<&[u8]>, CmsError> {
+    let mut out = Vec::new();
+    while !value.is_empty() {
+        let (_, _, whole) = tlv(value).ok_or_else(malformed)?;
+        out.push(whole);
+        value = &value[whole.len()..];
+    }
+    Ok(out)
+}
+
+fn encode_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    stele_asn1::ber::write_len(&mut out, value.len());
+    out.extend_from_slice(value);
+    out
+}
+
+/// The value of an `other` RevocationInfoChoice (`[1] IMPLICIT SEQUENCE { OID, ANY }`) whose
+/// format is one of `formats`, as DER.
+fn other_revocation_value<'a>(choice: &'a [u8], formats: &[ObjectIdentifier]) -> Option<&'a [u8]> {
+    let (tag, value, _) = tlv(choice)?;
+    if tag != 0xA1 {
+        return None;
+    }
+    let (oid_tag, oid, oid_tlv) = tlv(value)?;
+    if oid_tag != 0x06 || !formats.contains(&ObjectIdentifier::from_bytes(oid).ok()?) {
+        return None;
+    }
+    let (_, _, any) = tlv(&value[oid_tlv.len()..])?;
+    Some(any)
+}
+
+/// The revocation data a signer archived in its `adbe-revocationInfoArchival` signed
+/// attribute:
+///
+/// ```text
+/// RevocationInfoArchival ::= SEQUENCE {
+///   crl          [0] EXPLICIT SEQUENCE of CRLs OPTIONAL,
+///   ocsp         [1] EXPLICIT SEQUENCE of OCSPResponse OPTIONAL,
+///   otherRevInfo [2] EXPLICIT SEQUENCE of OtherRevInfo OPTIONAL }
+/// OtherRevInfo ::= SEQUENCE { Type OBJECT IDENTIFIER, Value OCTET STRING }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdobeRevocationInfo {
+    /// DER `CertificateList`s.
+    pub crls: Vec<Vec<u8>>,
+    /// DER `OCSPResponse`s.
+    pub ocsp_responses: Vec<Vec<u8>>,
+    /// `otherRevInfo` entries: their type and the content of their OCTET STRING.
+    pub other: Vec<(ObjectIdentifier, Vec<u8>)>,
+}
+
+/// The `adbe-revocationInfoArchival` attribute of signer `signer_index`, if it has one. Being
+/// signed, it is covered by the signature; several values (not allowed, but possible) are
+/// merged. A value that is not a RevocationInfoArchival is an error.
+pub fn adobe_revocation_info(
+    parts: &SignedDataParts,
+    signer_index: usize,
+) -> Result<Option<AdobeRevocationInfo>, CmsError> {
+    let mut found: Option<AdobeRevocationInfo> = None;
+    for attr in parts.signed_attributes(signer_index) {
+        if attr.oid != ID_ADBE_REVOCATION_INFO_ARCHIVAL {
+            continue;
+        }
+        let info = found.get_or_insert_with(Default::default);
+        for value in attr.values.iter() {
+            let der = value.to_der()?;
+            read_revocation_info_archival(&der, info)?;
+        }
+    }
+    Ok(found)
+}
+
+fn read_revocation_info_archival(
+    der: &[u8],
+    info: &mut AdobeRevocationInfo,
+) -> Result<(), CmsError> {
+    let bad = |what: &str| CmsError::Decode(format!("adbe-revocationInfoArchival: {what}"));
+    let (tag, value, whole) = tlv(der).ok_or_else(|| bad("not DER"))?;
+    if tag != 0x30 || whole.len() != der.len() {
+        return Err(bad("not a SEQUENCE"));
+    }
+    for field in children(value)? {
+        let (tag, explicit, _) = tlv(field).ok_or_else(|| bad("a field is cut short"))?;
+        // Each field is [n] EXPLICIT SEQUENCE OF ...
+        let (inner_tag, list, inner) = tlv(explicit).ok_or_else(|| bad("a field is empty"))?;
+        if inner_tag != 0x30 || inner.len() != explicit.len() {
+            return Err(bad("a field does not hold one SEQUENCE"));
+        }
+        let items = children(list)?;
+        let total = info.crls.len() + info.ocsp_responses.len() + info.other.len() + items.len();
+        if total > MAX_REVOCATION_VALUES {
+            return Err(bad(&format!("more than {MAX_REVOCATION_VALUES} entries")));
+        }
+        match tag {
+            0xA0 => info.crls.extend(items.iter().map(|i| i.to_vec())),
+            0xA1 => info.ocsp_responses.extend(items.iter().map(|i| i.to_vec())),
+            0xA2 => {
+                for item in items {
+                    let (_, body, _) = tlv(item).ok_or_else(|| bad("otherRevInfo"))?;
+                    let (oid_tag, oid, oid_tlv) =
+                        tlv(body).ok_or_else(|| bad("otherRevInfo type"))?;
+                    let oid = (oid_tag == 0x06)
+                        .then(|| ObjectIdentifier::from_bytes(oid).ok())
+                        .flatten()
+                        .ok_or_else(|| bad("otherRevInfo type is not an OID"))?;
+                    let (value_tag, value, _) =
+                        tlv(&body[oid_tlv.len()..]).ok_or_else(|| bad("otherRevInfo value"))?;
+                    if value_tag != 0x04 {
+                        return Err(bad("otherRevInfo value is not an OCTET STRING"));
+                    }
+                    info.other.push((oid, value.to_vec()));
+                }
+            }
+            _ => return Err(bad("unknown field")),
+        }
+    }
+    Ok(())
 }
 
 /// Which evidence-record attribute carries the record.

@@ -33,6 +33,8 @@ pub use crate::subject::{certificate_holder, holder_name};
 pub use crate::cms::{
     embedded_evidence_records, CmsError, EmbeddedEvidenceRecord, EvidenceRecordAttribute,
     SignedDataParts, ID_AA_ER_EXTERNAL, ID_AA_ER_INTERNAL, MAX_CMS_LEN,
+    adobe_revocation_info, AdobeRevocationInfo, ID_ADBE_REVOCATION_INFO_ARCHIVAL,
+    ID_PKIX_OCSP_BASIC, ID_RI_OCSP_RESPONSE, MAX_REVOCATION_VALUES,
 };
 pub use crate::pdf::{
     ByteRange, ByteRangeError, ContentsError, PdfError, PdfLimits, PdfSignature, PdfSignatures,

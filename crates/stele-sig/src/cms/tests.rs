@@ -263,11 +263,237 @@ fn evidence_records_are_found_per_signer_and_value() {
     );
 }
 
+/// DER SEQUENCE `30 03 02 01 n`: stands in for a CRL or an OCSP response, whose content these
+/// functions do not read.
+fn blob(n: u8) -> Vec<u8> {
+    vec![0x30, 0x03, 0x02, 0x01, n]
+}
+
+fn adbe_value(fields: &[(u8, Vec<Vec<u8>>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (tag, items) in fields {
+        let list = encode_tlv(0x30, &items.concat());
+        body.extend_from_slice(&encode_tlv(*tag, &list));
+    }
+    encode_tlv(0x30, &body)
+}
+
+fn with_signed_attributes(attrs: Vec<Attribute>) -> SignedDataParts {
+    let mut s = signer(Vec::new());
+    s.signed_attrs = Some(SetOfVec::try_from(attrs).unwrap());
+    SignedDataParts::from_ber(&content_info(vec![s], None)).unwrap()
+}
+
+#[test]
+fn adobe_revocation_info_archival_is_read() {
+    let other = {
+        let oid = encode_tlv(0x06, ID_RI_OCSP_RESPONSE.as_bytes());
+        let octets = encode_tlv(0x04, b"opaque");
+        encode_tlv(0x30, &[oid, octets].concat())
+    };
+    let value = adbe_value(&[
+        (0xA0, vec![blob(1), blob(2)]),
+        (0xA1, vec![blob(3)]),
+        (0xA2, vec![other]),
+    ]);
+    let parts = with_signed_attributes(vec![attribute(
+        ID_ADBE_REVOCATION_INFO_ARCHIVAL,
+        vec![Any::from_der(&value).unwrap()],
+    )]);
+    let info = adobe_revocation_info(&parts, 0)
+        .unwrap()
+        .expect("the attribute");
+    assert_eq!(info.crls, [blob(1), blob(2)]);
+    assert_eq!(info.ocsp_responses, [blob(3)]);
+    assert_eq!(info.other, [(ID_RI_OCSP_RESPONSE, b"opaque".to_vec())]);
+    assert_eq!(
+        ID_ADBE_REVOCATION_INFO_ARCHIVAL.to_string(),
+        "1.2.840.113583.1.1.8"
+    );
+
+    // Only OCSP responses (no [0]), as most signers write it.
+    let value = adbe_value(&[(0xA1, vec![blob(4), blob(5)])]);
+    let parts = with_signed_attributes(vec![attribute(
+        ID_ADBE_REVOCATION_INFO_ARCHIVAL,
+        vec![Any::from_der(&value).unwrap()],
+    )]);
+    let info = adobe_revocation_info(&parts, 0).unwrap().unwrap();
+    assert!(info.crls.is_empty());
+    assert_eq!(info.ocsp_responses, [blob(4), blob(5)]);
+
+    // No attribute, or no such signer.
+    let parts = with_signed_attributes(vec![attribute(
+        SIGNATURE_TIME_STAMP,
+        vec![Any::from_der(&blob(1)).unwrap()],
+    )]);
+    assert_eq!(adobe_revocation_info(&parts, 0), Ok(None));
+    assert_eq!(adobe_revocation_info(&parts, 3), Ok(None));
+}
+
+#[test]
+fn a_malformed_adobe_revocation_info_archival_is_an_error() {
+    for value in [
+        blob(1),                                                  // a SEQUENCE of an INTEGER
+        adbe_value(&[(0xA3, vec![blob(1)])]),                     // an unknown field
+        encode_tlv(0x30, &encode_tlv(0xA0, &[0x02, 0x01, 0x01])), // not a SEQUENCE OF
+    ] {
+        let Ok(any) = Any::from_der(&value) else {
+            continue;
+        };
+        let parts =
+            with_signed_attributes(vec![attribute(ID_ADBE_REVOCATION_INFO_ARCHIVAL, vec![any])]);
+        assert!(
+            matches!(adobe_revocation_info(&parts, 0), Err(CmsError::Decode(_))),
+            "{value:02x?}"
+        );
+    }
+}
+
+/// `der` (a ContentInfo/SignedData) with `crls [1]` set to `choices`, inserted before the
+/// signerInfos.
+fn with_revocation_choices(der: &[u8], choices: &[Vec<u8>]) -> Vec<u8> {
+    let (_, ci, _) = tlv(der).unwrap();
+    let ci_fields = children(ci).unwrap();
+    let (_, explicit, _) = tlv(ci_fields[1]).unwrap();
+    let (_, sd, _) = tlv(explicit).unwrap();
+    let mut fields: Vec<Vec<u8>> = children(sd)
+        .unwrap()
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    let signer_infos = fields.pop().unwrap();
+    fields.push(encode_tlv(0xA1, &choices.concat()));
+    fields.push(signer_infos);
+    let sd = encode_tlv(0x30, &fields.concat());
+    encode_tlv(
+        0x30,
+        &[ci_fields[0].to_vec(), encode_tlv(0xA0, &sd)].concat(),
+    )
+}
+
+fn ocsp_choice(ocsp: &[u8]) -> Vec<u8> {
+    let oid = encode_tlv(0x06, ID_RI_OCSP_RESPONSE.as_bytes());
+    encode_tlv(0xA1, &[oid, ocsp.to_vec()].concat())
+}
+
+#[test]
+fn ocsp_responses_in_revocation_info_choices_are_read() {
+    let der = with_revocation_choices(
+        &content_info(vec![signer(Vec::new())], None),
+        &[ocsp_choice(&blob(7)), ocsp_choice(&blob(8))],
+    );
+    // The `cms` crate alone cannot read this SignedData.
+    assert!(ContentInfo::from_der(&der)
+        .unwrap()
+        .content
+        .decode_as::<SignedData>()
+        .is_err());
+    let parts = SignedDataParts::from_ber(&der).unwrap();
+    assert_eq!(parts.der(), der.as_slice(), "the DER is kept as written");
+    assert_eq!(
+        parts.ocsp_responses(),
+        [blob(7).as_slice(), blob(8).as_slice()]
+    );
+    assert_eq!(parts.revocation_choices().len(), 2);
+    assert_eq!(parts.crls().count(), 0);
+    assert_eq!(parts.signer_infos().len(), 1);
+    // Another `other` format is listed but is not an OCSP response.
+    let mut unknown = ocsp_choice(&blob(9));
+    unknown[11] ^= 1; // the OID's last byte: A1 len 06 08 <8 bytes>
+    let der = with_revocation_choices(&content_info(vec![signer(Vec::new())], None), &[unknown]);
+    let parts = SignedDataParts::from_ber(&der).unwrap();
+    assert!(parts.ocsp_responses().is_empty());
+    assert_eq!(parts.revocation_choices().len(), 1);
+}
+
+fn interop(rel: &str) -> Option<Vec<u8>> {
+    let dir = stele_tests::interop_dir()?;
+    Some(std::fs::read(dir.join(rel)).unwrap())
+}
+
+/// A real CRL (PKITS) and an OCSP entry together: the CRL still decodes as a CRL.
+#[test]
+fn crls_survive_next_to_ocsp_entries() {
+    let Some(crl) = interop("pkits/crls/TrustAnchorRootCRL.crl") else {
+        return;
+    };
+    let der = with_revocation_choices(
+        &content_info(vec![signer(Vec::new())], None),
+        &[crl.clone(), ocsp_choice(&blob(7))],
+    );
+    let parts = SignedDataParts::from_ber(&der).unwrap();
+    assert_eq!(parts.crls().count(), 1);
+    assert_eq!(parts.crls().next().unwrap().to_der().unwrap(), crl);
+    assert_eq!(parts.ocsp_responses(), [blob(7).as_slice()]);
+}
+
+/// Bouncy Castle's timestamp tokens carry OCSP responses as RFC 5940 entries (interop README);
+/// they now read, and each response is an OCSPResponse SEQUENCE.
+#[test]
+fn interop_tokens_with_ocsp_entries() {
+    for rel in ["tsp/BIN_ER.ers.0.0.tsr", "tsp/tst_with_broken_ocsp.tst"] {
+        let Some(bytes) = interop(rel) else { return };
+        let parts = SignedDataParts::from_ber(&bytes).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let ocsp = parts.ocsp_responses();
+        assert!(!ocsp.is_empty(), "{rel}");
+        assert!(ocsp.iter().all(|o| o.first() == Some(&0x30)), "{rel}");
+    }
+}
+
+/// Which interop PAdES signatures carry adbe-revocationInfoArchival: the manifest says
+/// Signature-P-BG_BOR-2.pdf does (OCSP); every value found reads.
+#[test]
+fn interop_pades_adobe_revocation_info() {
+    let Some(dir) = stele_tests::interop_dir() else {
+        return;
+    };
+    let mut carriers = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(dir.join("pades"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(sigs) = crate::PdfSignatures::extract(&std::fs::read(&path).unwrap()) else {
+            continue;
+        };
+        for sig in sigs {
+            let Some(Ok(parts)) = sig.cms_bytes().map(SignedDataParts::from_ber) else {
+                continue;
+            };
+            for i in 0..parts.signer_infos().len() {
+                let info =
+                    adobe_revocation_info(&parts, i).unwrap_or_else(|e| panic!("{name}: {e}"));
+                if let Some(info) = info {
+                    println!(
+                        "{name} {:?}: {} CRL, {} OCSP, {} other",
+                        sig.field_name,
+                        info.crls.len(),
+                        info.ocsp_responses.len(),
+                        info.other.len()
+                    );
+                    carriers.push((name.clone(), info));
+                }
+            }
+        }
+    }
+    let bg = carriers
+        .iter()
+        .find(|(n, _)| n == "Signature-P-BG_BOR-2.pdf")
+        .expect("BG_BOR-2 carries adbe-revocationInfoArchival");
+    assert!(!bg.1.ocsp_responses.is_empty());
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         if let Ok(parts) = SignedDataParts::from_ber(&bytes) {
             let _ = embedded_evidence_records(&parts);
+            let _ = parts.ocsp_responses();
+            let _ = adobe_revocation_info(&parts, 0);
         }
     }
 
