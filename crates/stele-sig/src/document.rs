@@ -32,7 +32,9 @@ use x509_cert::ext::pkix::KeyUsage;
 use x509_cert::Certificate;
 
 use crate::cms::{CmsError, SignedDataParts};
-use crate::pdf::{PdfError, PdfLimits, PdfSignature, PdfSignatures};
+use crate::pdf::{
+    ChangeKind, ModificationVerdict, PdfError, PdfLimits, PdfSignature, PdfSignatures,
+};
 use crate::report::{
     hex_sha256, hex_upper, AlgorithmReport, CertificateSummary, DocumentFormat, DocumentReport,
     HolderKind, Indication, PdfCoverage, RevocationReport, SignatureKind, SignatureReport,
@@ -51,7 +53,13 @@ pub enum CheckError {
     Pdf(#[from] PdfError),
     #[error("the file is not a CMS signature: {0}")]
     Cms(#[from] CmsError),
-    #[error("the file is neither a PDF nor a CMS (PKCS #7) signature")]
+    #[error("the file is DER but neither a CMS signature ({cms}) nor an X.509 certificate ({certificate})")]
+    Unreadable { cms: String, certificate: String },
+    #[error(
+        "a certificate is checked on its own; --detached applies only to CMS signatures (.p7s)"
+    )]
+    DetachedWithCertificate,
+    #[error("the file is neither a PDF, a CMS (PKCS #7) signature nor an X.509 certificate")]
     UnknownFormat,
     #[error(
         "a PDF carries its signatures inside it; --detached applies only to CMS signatures (.p7s)"
@@ -63,6 +71,7 @@ pub enum CheckError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Origin {
     Signature,
+    Dss,
     Supplied,
 }
 
@@ -70,6 +79,7 @@ impl Origin {
     fn as_str(self) -> &'static str {
         match self {
             Origin::Signature => "signature",
+            Origin::Dss => "dss",
             Origin::Supplied => "supplied",
         }
     }
@@ -116,6 +126,7 @@ pub struct SignatureValidator {
     policy: AlgorithmPolicy,
     limits: PdfLimits,
     fetcher: Option<Arc<RevocationFetcher>>,
+    crls: Vec<Vec<u8>>,
 }
 
 /// What the path validation at T found, in the terms the report needs.
@@ -135,12 +146,19 @@ impl SignatureValidator {
             policy: AlgorithmPolicy::default(),
             limits: PdfLimits::default(),
             fetcher: None,
+            crls: Vec::new(),
         }
     }
 
     /// Intermediate CA certificates to build paths with (e.g. a configured folder).
     pub fn with_intermediates(mut self, certs: Vec<Certificate>) -> Self {
         self.intermediates = certs;
+        self
+    }
+
+    /// CRLs (DER) to use besides those the documents carry (e.g. a configured folder).
+    pub fn with_crls(mut self, crls: Vec<Vec<u8>>) -> Self {
+        self.crls = crls;
         self
     }
 
@@ -177,8 +195,24 @@ impl SignatureValidator {
             }
             return self.check_pdf(bytes, validation_time);
         }
+        if let Some(cert) = certificate(bytes) {
+            if detached.is_some() {
+                return Err(CheckError::DetachedWithCertificate);
+            }
+            return Ok(self.check_certificate(&cert, bytes, validation_time));
+        }
         if bytes.first() == Some(&0x30) {
-            return self.check_cms(bytes, detached, validation_time);
+            return match self.check_cms(bytes, detached, validation_time) {
+                Err(CheckError::Cms(cms)) => match Certificate::from_der(bytes) {
+                    // Name both readings: the reader knows which one was meant.
+                    Err(cert) => Err(CheckError::Unreadable {
+                        cms: cms.to_string(),
+                        certificate: cert.to_string(),
+                    }),
+                    Ok(_) => Err(CheckError::Cms(cms)),
+                },
+                other => other,
+            };
         }
         // PEM-armoured CMS (`openssl cms -outform PEM`).
         if let Some(der) = pem_cms(bytes) {
@@ -287,6 +321,35 @@ impl SignatureValidator {
             }
             parsed.push(parts);
         }
+        // The DSS (ETSI EN 319 142-1 §5.4.2) carries validation data for every signature;
+        // the VRI entries only say which belongs to which, so all of it goes into the pool.
+        if let Some(dss) = &pdf.dss {
+            for c in &dss.certificates {
+                pool.add_certificate_der(&c.der, Origin::Dss);
+            }
+            for c in &dss.crls {
+                pool.add_crl(&c.der, Origin::Dss);
+            }
+            for o in &dss.ocsps {
+                pool.add_ocsp(&o.der, Origin::Dss);
+            }
+            for v in &dss.vris {
+                for c in &v.certificates {
+                    pool.add_certificate_der(&c.der, Origin::Dss);
+                }
+                for c in &v.crls {
+                    pool.add_crl(&c.der, Origin::Dss);
+                }
+                for o in &v.ocsps {
+                    pool.add_ocsp(&o.der, Origin::Dss);
+                }
+            }
+            for p in &dss.problems {
+                warnings.push(format!(
+                    "part of the document security store was not used: {p}"
+                ));
+            }
+        }
         for sig in pdf.signatures.iter().filter(|s| s.is_document_timestamp()) {
             let r =
                 self.judge_document_timestamp(sig, bytes, &pool, validation_time, &mut material);
@@ -309,7 +372,7 @@ impl SignatureValidator {
                 ));
                 continue;
             }
-            let coverage = coverage(sig);
+            let coverage = self.coverage_with_changes(&pdf, bytes, idx);
             // A later document timestamp whose revision contains this signature proves it.
             let external_poe = sig.revision_end().and_then(|end| {
                 doc_ts
@@ -420,6 +483,85 @@ impl SignatureValidator {
         ))
     }
 
+    /// Checks one certificate: its path to a trust anchor, validity and revocation at
+    /// `validation_time` (an operator's question before relying on a CA or a signer).
+    pub fn check_certificate(
+        &self,
+        cert: &Certificate,
+        bytes: &[u8],
+        validation_time: OffsetDateTime,
+    ) -> DocumentReport {
+        let mut pool = Pool::default();
+        self.fill_pool_supplied(&mut pool);
+        let mut material = ValidationMaterial::default();
+        let mut report = SignatureReport {
+            id: "certificate".into(),
+            kind: SignatureKind::Certificate,
+            indication: Indication::Passed,
+            sub_indication: None,
+            explanation: String::new(),
+            warnings: Vec::new(),
+            signer: Some(identity(cert)),
+            claimed_signing_time: None,
+            proven_time: None,
+            best_signature_time: validation_time,
+            digest_algorithm: None,
+            signature_algorithm: None,
+            chain: Vec::new(),
+            revocation: Vec::new(),
+            timestamps: Vec::new(),
+            pdf: None,
+        };
+        let mut warnings = Vec::new();
+        let path = self.validate_path(cert, &pool, validation_time, &mut material, &mut warnings);
+        report.warnings = warnings;
+        report.chain = path.chain.iter().map(summary).collect();
+        report.revocation = path.revocation;
+        let report = match path.result {
+            Err(e) => {
+                let sentence = format!(
+                    "{} (judged at {}).",
+                    capitalise(&e.to_string()),
+                    fmt(validation_time)
+                );
+                let (sub, _) = path_verdict(&e, false, validation_time);
+                conclude(report, sub, sentence)
+            }
+            Ok(()) => {
+                report.explanation = format!(
+                    "The certificate of {} leads to a trusted root and was valid and not revoked at {}.",
+                    report
+                        .signer
+                        .as_ref()
+                        .and_then(|s| s.name.clone())
+                        .unwrap_or_else(|| "its holder".into()),
+                    fmt(validation_time)
+                );
+                report
+            }
+        };
+        self.finish(
+            DocumentFormat::Certificate,
+            bytes,
+            validation_time,
+            vec![report],
+            Vec::new(),
+            material,
+        )
+    }
+
+    /// Intermediates and CRLs the validator was configured with.
+    fn fill_pool_supplied(&self, pool: &mut Pool) {
+        for c in &self.intermediates {
+            if let Ok(der) = c.to_der() {
+                pool.add_certificate_der(&der, Origin::Supplied);
+            }
+        }
+        for crl in &self.crls {
+            pool.add_crl(crl, Origin::Supplied);
+        }
+    }
+
     fn fill_pool_from_cms(&self, parts: &SignedDataParts, pool: &mut Pool) {
         for c in parts.certificates() {
             if let Ok(der) = c.to_der() {
@@ -441,11 +583,7 @@ impl SignatureValidator {
                 }
             }
         }
-        for c in &self.intermediates {
-            if let Ok(der) = c.to_der() {
-                pool.add_certificate_der(&der, Origin::Supplied);
-            }
-        }
+        self.fill_pool_supplied(pool);
     }
 
     /// Judges `sv` and, after it, each of its counter-signatures.
@@ -874,6 +1012,41 @@ impl SignatureValidator {
         })
     }
 
+    /// What signature `idx` covers, and what was appended after its revision.
+    fn coverage_with_changes(&self, pdf: &PdfSignatures, bytes: &[u8], idx: usize) -> PdfCoverage {
+        let mut c = coverage(&pdf.signatures[idx]);
+        if c.covers_whole_file || pdf.signatures[idx].byte_range.is_err() {
+            return c;
+        }
+        match pdf.modifications(bytes, idx, &self.limits) {
+            Ok(m) => {
+                c.later_changes = m
+                    .changes
+                    .iter()
+                    .filter(|ch| ch.kind != ChangeKind::Unreferenced)
+                    .map(|ch| {
+                        if ch.permitted {
+                            ch.description.clone()
+                        } else {
+                            format!("{} (not permitted)", ch.description)
+                        }
+                    })
+                    .collect();
+                c.modification = match m.verdict {
+                    ModificationVerdict::None => "none",
+                    ModificationVerdict::Allowed => "allowed",
+                    ModificationVerdict::Modified => "modified",
+                }
+                .into();
+            }
+            Err(e) => {
+                c.later_changes = vec![format!("the changes could not be determined: {e}")];
+                c.modification = "undetermined".into();
+            }
+        }
+        c
+    }
+
     fn judge_document_timestamp(
         &self,
         sig: &PdfSignature,
@@ -1031,7 +1204,12 @@ impl SignatureValidator {
         let both = passed(HolderKind::Personal) && passed(HolderKind::Organisation);
         let n = signatures.len();
         let n_passed = signatures.iter().filter(|s| s.passed()).count();
-        let summary = if n == 0 {
+        let summary = if format == DocumentFormat::Certificate {
+            signatures
+                .first()
+                .map(|s| s.explanation.clone())
+                .unwrap_or_default()
+        } else if n == 0 {
             "The document carries no signature.".to_string()
         } else if n_passed == n {
             format!("All {n} signature(s) of the document passed.")
@@ -1076,11 +1254,23 @@ fn conclude(mut r: SignatureReport, sub: SubIndication, why: String) -> Signatur
 
 /// A PDF signature that passed everything else fails when the document was modified after it.
 fn apply_coverage(r: &mut SignatureReport, c: PdfCoverage) {
-    if r.passed() && c.modification == "modified" {
+    // Modified after signing is a failure of the document, so it outranks an INDETERMINATE
+    // verdict (e.g. no trust anchor); a FAILED signature keeps its own, earlier reason.
+    if r.indication != Indication::Failed && c.modification == "modified" {
+        if !r.passed() {
+            r.warnings.push(format!("also: {}", r.explanation));
+        }
         r.indication = Indication::Failed;
         r.sub_indication = Some(SubIndication::ModifiedAfterSigning);
         r.explanation = format!(
             "The signed version of the document is intact, but the document was changed after it was signed ({}); what you see is not what was signed.",
+            c.later_changes.join("; ")
+        );
+    } else if r.passed() && c.modification == "undetermined" {
+        r.indication = Indication::Indeterminate;
+        r.sub_indication = Some(SubIndication::SigConstraintsFailure);
+        r.explanation = format!(
+            "The signed version of the document is intact, but whether it was changed afterwards cannot be determined ({}).",
             c.later_changes.join("; ")
         );
     } else if r.passed() && !c.covers_whole_file {
@@ -1281,6 +1471,18 @@ pub(crate) fn pdf_date(s: Option<&str>) -> Option<OffsetDateTime> {
         _ => time::UtcOffset::UTC,
     };
     Some(time::PrimitiveDateTime::new(date, tod).assume_offset(offset))
+}
+
+/// `bytes` as one X.509 certificate (DER or PEM), if that is what they are.
+fn certificate(bytes: &[u8]) -> Option<Certificate> {
+    if bytes.first() == Some(&0x30) {
+        return Certificate::from_der(bytes).ok();
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return None;
+    }
+    Certificate::from_der(&pem_cms(bytes)?).ok()
 }
 
 /// The DER inside a PEM `-----BEGIN PKCS7-----` / `CMS` armour.

@@ -77,6 +77,8 @@ pub enum SignatureKind {
     CmsEnveloping,
     /// A counter-signature of another signer (RFC 5652 §11.4).
     CounterSignature,
+    /// A certificate checked on its own (`stele check CERT`): its path, validity, revocation.
+    Certificate,
 }
 
 /// Whether a certificate belongs to a person or to an organisation (NĐ 30/2020 Điều 5 asks for
@@ -184,8 +186,8 @@ pub struct PdfCoverage {
     pub revision_end: Option<usize>,
     /// What was appended after the signed revision, one line per change.
     pub later_changes: Vec<String>,
-    /// `none`, `allowed` (DSS, timestamps, later signatures, form fill, annotations) or
-    /// `modified`.
+    /// `none`, `allowed` (DSS, timestamps, later signatures, form fill, annotations),
+    /// `modified`, or `undetermined` (the revisions could not be compared).
     pub modification: String,
 }
 
@@ -277,6 +279,7 @@ pub enum DocumentFormat {
     Pdf,
     CmsDetached,
     CmsEnveloping,
+    Certificate,
 }
 
 /// The verdicts on every signature of one document.

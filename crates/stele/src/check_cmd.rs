@@ -2,10 +2,11 @@
 
 use crate::{fmt_time, parse_time, UsageError};
 use clap::Args;
+use der::Decode;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stele_archive::read_certificates;
 use std::sync::Arc;
+use stele_archive::read_certificates;
 use stele_pki::fetch::{FetchConfig, RevocationFetcher};
 use stele_pki::{AlgorithmPolicy, TrustStore};
 use stele_sig::{DocumentReport, HolderKind, Indication, SignatureReport, SignatureValidator};
@@ -17,7 +18,7 @@ const MAX_INPUT: u64 = stele_sig::DEFAULT_MAX_FILE_LEN as u64;
 #[derive(Args)]
 pub struct CheckArgs {
     /// The signed document: a PDF, or a CMS signature (.p7m enveloping, .p7s detached; DER, BER
-    /// or PEM).
+    /// or PEM); or an X.509 certificate, whose path and revocation are checked.
     file: PathBuf,
     /// The signed content of a detached CMS signature (.p7s).
     #[arg(long, value_name = "CONTENT")]
@@ -29,6 +30,9 @@ pub struct CheckArgs {
     /// Intermediate CA certificates: a folder or a file (repeatable).
     #[arg(long = "certs", value_name = "DIR|CERT")]
     certs: Vec<PathBuf>,
+    /// CRLs (DER or PEM) to use besides the embedded ones: a folder or a file (repeatable).
+    #[arg(long = "crls", value_name = "DIR|CRL")]
+    crls: Vec<PathBuf>,
     /// Validate as of this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     at: Option<OffsetDateTime>,
@@ -99,6 +103,58 @@ fn certificates(paths: &[PathBuf]) -> Result<Vec<x509_cert::Certificate>, UsageE
     Ok(out)
 }
 
+/// CRL files, or every file of a folder that is a CRL (DER, or PEM `X509 CRL`).
+fn crl_files(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, UsageError> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| UsageError(format!("cannot read CRL folder {}: {e}", p.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            entries.sort();
+            files.extend(entries.into_iter().map(|p| (p, false)));
+        } else {
+            files.push((p.clone(), true));
+        }
+    }
+    let mut out = Vec::new();
+    for (path, named) in files {
+        let bytes = read_capped(&path, "CRL")?;
+        let der = if bytes.starts_with(b"-----BEGIN") {
+            pem_body(&bytes)
+        } else {
+            Some(bytes)
+        };
+        match der {
+            Some(d) if x509_cert::crl::CertificateList::from_der(&d).is_ok() => out.push(d),
+            // In a folder, other files are skipped; a file named on the command line must be one.
+            _ if !named => {}
+            _ => {
+                return Err(UsageError(format!(
+                    "{} is not a CRL (DER or PEM)",
+                    path.display()
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn pem_body(bytes: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = std::str::from_utf8(bytes).ok()?;
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .ok()
+}
+
 pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
     let bytes = read_capped(&args.file, "document")?;
     let detached = args
@@ -117,6 +173,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {
     };
     let validator = SignatureValidator::new(trust_store(&args.trust)?)
         .with_intermediates(certificates(&args.certs)?)
+        .with_crls(crl_files(&args.crls)?)
         .with_policy(policy);
     let cache_dir = args.cache.clone().or_else(default_cache_dir);
     if let Some(d) = &cache_dir {
@@ -182,11 +239,17 @@ fn json_name<T: serde::Serialize>(v: &T) -> String {
 }
 
 fn print_report(file: &Path, r: &DocumentReport, no_trust: bool) {
+    let what = match r.format {
+        stele_sig::DocumentFormat::Certificate => "certificate".to_string(),
+        f => format!(
+            "{}, {} signature(s)",
+            json_name(&f).replace('_', " "),
+            r.signatures.len()
+        ),
+    };
     println!(
-        "{}: {}, {} signature(s), checked as of {}",
+        "{}: {what}, checked as of {}",
         file.display(),
-        json_name(&r.format).replace('_', " "),
-        r.signatures.len(),
         fmt_time(r.validation_time)
     );
     for w in &r.warnings {
