@@ -413,3 +413,109 @@ fn revoked_and_expired_cms_signers() {
         "{s:#}"
     );
 }
+
+/// Runs pyHanko with `args` (the venv's command), asserting success.
+fn pyhanko_run(args: &[&OsStr]) {
+    let ph = pyhanko().expect("pyhanko");
+    let out = Command::new(&ph.pyhanko)
+        .args(args)
+        .output()
+        .expect("run pyhanko");
+    assert!(out.status.success(), "pyhanko {args:?}: {}", describe(&out));
+}
+
+#[test]
+fn embedded_validation_data_is_enough_offline_and_years_later_the_proof_runs_out() {
+    let Some(ph) = pyhanko() else { return };
+    // A PKI of its own: its services are stopped halfway.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = TestPki::create(&dir.path().join("pki"));
+    let services = pki.start_services();
+    let tsa = pki.start_tsa();
+    let unsigned = dir.path().join("unsigned.pdf");
+    ph.vietnamese_pdf(&unsigned);
+    // Signed with revocation data embedded (adbe-revocationInfoArchival) and a signature
+    // timestamp, then the DSS filled by `pyhanko sign ltvfix`.
+    let signed = dir.path().join("ltv.pdf");
+    let root = pki.trust_anchor().as_os_str();
+    pyhanko_run(&[
+        "sign".as_ref(),
+        "addsig".as_ref(),
+        "--field".as_ref(),
+        "Sig1".as_ref(),
+        "--use-pades".as_ref(),
+        "--with-validation-info".as_ref(),
+        "--trust".as_ref(),
+        root,
+        "--trust-replace".as_ref(),
+        "--timestamp-url".as_ref(),
+        tsa.url().as_ref(),
+        "pemder".as_ref(),
+        "--key".as_ref(),
+        pki.leader.key_pem.as_os_str(),
+        "--cert".as_ref(),
+        pki.leader.cert_pem.as_os_str(),
+        "--chain".as_ref(),
+        pki.intermediate.cert_pem.as_os_str(),
+        "--no-pass".as_ref(),
+        unsigned.as_os_str(),
+        signed.as_os_str(),
+    ]);
+    pyhanko_run(&[
+        "sign".as_ref(),
+        "ltvfix".as_ref(),
+        "--field".as_ref(),
+        "Sig1".as_ref(),
+        "--trust".as_ref(),
+        root,
+        "--trust-replace".as_ref(),
+        signed.as_os_str(),
+    ]);
+    drop(services);
+
+    // Offline, empty cache, services down: the document carries what is needed.
+    let cache = dir.path().join("empty-cache");
+    let mut args = trusted(&pki, &cache, &["--offline".as_ref()]);
+    args.push(signed.clone().into());
+    let (code, r) = check(&args);
+    let s = sig(&r, "Sig1");
+    assert_eq!(code, 0, "{s:#}");
+    let origins: Vec<&str> = s["revocation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["origin"].as_str().unwrap())
+        .collect();
+    assert!(
+        origins.iter().all(|o| *o == "signature" || *o == "dss"),
+        "{origins:?}"
+    );
+    assert_eq!(s["pdf"]["modification"], "allowed", "{s:#}");
+    assert!(
+        s["pdf"]["later_changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("DSS")),
+        "{s:#}"
+    );
+
+    // Thirty years on, the signer's and the TSA's certificates have long expired and nothing
+    // newer proves the timestamp: without an archive's evidence record the proof runs out, and
+    // the report says so instead of passing or failing.
+    let mut args = trusted(
+        &pki,
+        &cache,
+        &[
+            "--offline".as_ref(),
+            "--at".as_ref(),
+            "2056-11-23T00:00:00Z".as_ref(),
+        ],
+    );
+    args.push(signed.into());
+    let (code, r) = check(&args);
+    let s = sig(&r, "Sig1");
+    assert_eq!(code, 1);
+    assert_eq!(s["indication"], "INDETERMINATE", "{s:#}");
+    assert_eq!(s["timestamps"][0]["trusted"], false, "{s:#}");
+}

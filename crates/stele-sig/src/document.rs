@@ -31,7 +31,7 @@ use time::OffsetDateTime;
 use x509_cert::ext::pkix::KeyUsage;
 use x509_cert::Certificate;
 
-use crate::cms::{CmsError, SignedDataParts};
+use crate::cms::{adobe_revocation_info, CmsError, SignedDataParts};
 use crate::pdf::{
     ChangeKind, ModificationVerdict, PdfError, PdfLimits, PdfSignature, PdfSignatures,
 };
@@ -573,13 +573,17 @@ impl SignatureValidator {
                 pool.add_crl(&der, Origin::Signature);
             }
         }
-        for other in parts.other_revocation_info() {
-            // id-ri-ocsp-response (RFC 5940): the value is an OCSPResponse.
-            // cms 0.2 models OtherRevocationInfoFormat as an AlgorithmIdentifier: the format OID
-            // and the value as its "parameters".
-            if other.other_format.oid == ID_RI_OCSP_RESPONSE {
-                if let Some(Ok(der)) = other.other_format.parameters.as_ref().map(|p| p.to_der()) {
-                    pool.add_ocsp(&der, Origin::Signature);
+        for der in parts.ocsp_responses() {
+            pool.add_ocsp(der, Origin::Signature);
+        }
+        // Adobe's signed attribute: revocation data the signer gathered when signing.
+        for i in 0..parts.signer_infos().len() {
+            if let Ok(Some(info)) = adobe_revocation_info(parts, i) {
+                for crl in &info.crls {
+                    pool.add_crl(crl, Origin::Signature);
+                }
+                for o in &info.ocsp_responses {
+                    pool.add_ocsp(o, Origin::Signature);
                 }
             }
         }
@@ -1230,10 +1234,6 @@ impl SignatureValidator {
         }
     }
 }
-
-/// id-ri-ocsp-response (RFC 5940 §4.1).
-const ID_RI_OCSP_RESPONSE: const_oid::ObjectIdentifier =
-    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
 
 /// RFC 5652 §5.3: digestAlgorithm identifies a message digest algorithm. Some producers write
 /// the signature algorithm there (sha256WithRSAEncryption); OpenSSL tolerates it, EU DSS does
