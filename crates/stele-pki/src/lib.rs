@@ -6,9 +6,8 @@
 //! supplied CRLs. But its only published release, 0.2.0-rc.1, is a release candidate built on
 //! der 0.8 / x509-cert 0.3, so it cannot share the workspace's der 0.7.10 / x509-cert 0.2.5
 //! (a second `der` and duplicate certificate types at every boundary, which the workspace
-//! forbids); no der-0.7 release exists. Its defaults also pull in reqwest and webpki-roots,
-//! and it needs Rust 1.88 against our MSRV 1.85. The core of §6.1 plus CRL checking is a few
-//! hundred lines on x509-cert, which we own, keep bounded against hostile input, and test with
+//! forbids); no der-0.7 release exists. Its defaults also pull in reqwest and webpki-roots.
+//! The core of §6.1 plus CRL and OCSP checking is a few hundred lines on x509-cert, which we own, keep bounded against hostile input, and test with
 //! PKITS; so Stele writes its own validator here and keeps the door open to certval later.
 //!
 //! **What is covered.** Path building by issuer name (AKI/SKI as ordering hint; depth ≤ 10,
