@@ -519,3 +519,72 @@ fn embedded_validation_data_is_enough_offline_and_years_later_the_proof_runs_out
     assert_eq!(s["indication"], "INDETERMINATE", "{s:#}");
     assert_eq!(s["timestamps"][0]["trusted"], false, "{s:#}");
 }
+
+#[test]
+fn one_cms_signed_by_leader_and_agency() {
+    let pki = TestPki::shared();
+    let _services = pki.start_services();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let content = dir.path().join("to-trinh.txt");
+    std::fs::write(
+        &content,
+        "Tờ trình số 7/TTr-UBND về việc phê duyệt dự án.\n",
+    )
+    .unwrap();
+    let p7m = dir.path().join("two.p7m");
+    // Two SignerInfos in one SignedData, as `openssl cms -sign` makes with two -signer.
+    let out = Command::new("openssl")
+        .args([
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-cades",
+            "-md",
+            "sha256",
+            "-outform",
+            "DER",
+        ])
+        .arg("-in")
+        .arg(&content)
+        .arg("-signer")
+        .arg(&pki.leader.cert_pem)
+        .arg("-inkey")
+        .arg(&pki.leader.key_pem)
+        .arg("-signer")
+        .arg(&pki.agency.cert_pem)
+        .arg("-inkey")
+        .arg(&pki.agency.key_pem)
+        .arg("-certfile")
+        .arg(pki.chain_pem())
+        .arg("-out")
+        .arg(&p7m)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{}", describe(&out));
+    let cache = dir.path().join("cache");
+    let (code, r) = check(trusted(pki, &cache, &[p7m.as_os_str()]));
+    assert_eq!(code, 0, "{r:#}");
+    // SignerInfos is a SET OF: its DER order need not be the order of -signer.
+    let mut holders: Vec<&str> = ["signer 1", "signer 2"]
+        .iter()
+        .map(|id| sig(&r, id)["signer"]["holder"].as_str().unwrap())
+        .collect();
+    holders.sort();
+    assert_eq!(holders, ["organisation", "personal"], "{r:#}");
+    assert_eq!(r["personal_and_organisation_signed"], true);
+    // OpenSSL verifies both signers of the same file.
+    let verify = Command::new("openssl")
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ])
+        .arg("-in")
+        .arg(&p7m)
+        .arg("-CAfile")
+        .arg(pki.trust_anchor())
+        .arg("-out")
+        .arg(dir.path().join("out.txt"))
+        .output()
+        .expect("openssl");
+    assert!(verify.status.success(), "{}", describe(&verify));
+}
