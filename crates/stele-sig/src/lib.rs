@@ -23,25 +23,25 @@ pub mod report;
 mod subject;
 pub mod verify;
 
+pub use crate::cms::{
+    adobe_revocation_info, embedded_evidence_records, AdobeRevocationInfo, CmsError,
+    EmbeddedEvidenceRecord, EvidenceRecordAttribute, SignedDataParts, ID_AA_ER_EXTERNAL,
+    ID_AA_ER_INTERNAL, ID_ADBE_REVOCATION_INFO_ARCHIVAL, ID_PKIX_OCSP_BASIC, ID_RI_OCSP_RESPONSE,
+    MAX_CMS_LEN, MAX_REVOCATION_VALUES,
+};
 pub use crate::document::{CheckError, SignatureValidator};
+pub use crate::pdf::{
+    ByteRange, ByteRangeError, Change, ChangeKind, ContentsError, DocMdp, DocMdpPermissions, Dss,
+    DssEntry, DssMaterial, DssProblem, FieldLock, FieldLockAction, ModificationError,
+    ModificationVerdict, Modifications, PdfError, PdfLimits, PdfSignature, PdfSignatures,
+    SignatureDictType, Vri, DEFAULT_MAX_FILE_LEN,
+};
 pub use crate::report::{
     AlgorithmReport, CertificateSummary, DocumentFormat, DocumentReport, HolderKind, Indication,
     MaterialItem, PdfCoverage, RevocationReport, SignatureKind, SignatureReport, SignerIdentity,
     SubIndication, TimestampReport, ValidationMaterial,
 };
 pub use crate::subject::{certificate_holder, holder_name};
-pub use crate::cms::{
-    embedded_evidence_records, CmsError, EmbeddedEvidenceRecord, EvidenceRecordAttribute,
-    SignedDataParts, ID_AA_ER_EXTERNAL, ID_AA_ER_INTERNAL, MAX_CMS_LEN,
-    adobe_revocation_info, AdobeRevocationInfo, ID_ADBE_REVOCATION_INFO_ARCHIVAL,
-    ID_PKIX_OCSP_BASIC, ID_RI_OCSP_RESPONSE, MAX_REVOCATION_VALUES,
-};
-pub use crate::pdf::{
-    ByteRange, ByteRangeError, ContentsError, PdfError, PdfLimits, PdfSignature, PdfSignatures,
-    SignatureDictType, DEFAULT_MAX_FILE_LEN,
-    Change, ChangeKind, DocMdp, DocMdpPermissions, Dss, DssEntry, DssMaterial, DssProblem,
-    FieldLock, FieldLockAction, ModificationError, ModificationVerdict, Modifications, Vri,
-};
 pub use crate::verify::{
     verify_signer, verify_signer_with, AlgorithmStatus, AlgorithmUse, AttributeCheck,
     ClaimedSigningTime, ContentOutcome, SignatureCheck, SignatureTimestamp,
