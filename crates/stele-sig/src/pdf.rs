@@ -83,6 +83,11 @@ pub enum PdfError {
     Encrypted(String),
     #[error("the PDF structure cannot be read: {0}")]
     Malformed(String),
+    /// A stream lopdf must decode to load the file (an object or cross-reference stream)
+    /// inflates past [`PdfLimits::max_decompressed_stream_len`]: a decompression bomb, or a
+    /// file far outside what the limits are set for.
+    #[error("a stream inflates to more than the {limit} bytes allowed (a decompression bomb?)")]
+    DecompressionLimit { limit: usize },
     #[error("the PDF has no document catalog (/Root)")]
     NoCatalog,
     #[error("the form field tree is malformed: {0}")]
@@ -579,6 +584,13 @@ fn load_error(e: lopdf::Error) -> PdfError {
         lopdf::Error::Decryption(_)
         | lopdf::Error::InvalidPassword
         | lopdf::Error::UnsupportedSecurityHandler(_) => PdfError::Encrypted(e.to_string()),
+        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { limit }) => {
+            PdfError::DecompressionLimit { limit }
+        }
+        // lopdf's message for the other decoding failures names no cause; add it.
+        lopdf::Error::Decompress(inner) => {
+            PdfError::Malformed(format!("a stream cannot be decoded: {inner}"))
+        }
         other => PdfError::Malformed(other.to_string()),
     }
 }

@@ -312,9 +312,15 @@ impl<'a> Reader<'a> {
                 return None;
             }
             Err(e) => {
+                // lopdf's own message for decoding errors ("couldn't decompress stream") hides
+                // the cause; the inner error names it.
+                let reason = match e {
+                    lopdf::Error::Decompress(inner) => inner.to_string(),
+                    other => other.to_string(),
+                };
                 self.problem(DssProblem::Undecodable {
                     location: location.into(),
-                    reason: e.to_string(),
+                    reason,
                 });
                 return None;
             }
