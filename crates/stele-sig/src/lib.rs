@@ -1,20 +1,23 @@
-//! Signed documents: what a PDF or CMS file says about its signatures, read from untrusted bytes.
+//! Signed documents: what a PDF or CMS file says about its signatures, and whether each holds.
 //!
-//! This is the reading half of signature validation. It finds every signature and document
-//! timestamp in a PDF ([`PdfSignatures`]), checks that each `/ByteRange` has the only shape a
-//! signature can honestly have ([`ByteRange`]), opens the CMS inside ([`SignedDataParts`]) and
-//! finds the RFC 4998 evidence records a signer carries as unsigned attributes
-//! ([`embedded_evidence_records`]). Judging the signatures (digests, certificate paths at a time)
-//! builds on these values.
+//! Reading: every signature and document timestamp in a PDF ([`PdfSignatures`]), each
+//! `/ByteRange` held to the only shape an honest signature has ([`ByteRange`]), what was
+//! appended after each signed revision ([`PdfSignatures::modifications`]) and the DSS; the CMS
+//! inside ([`SignedDataParts`]), its revocation data (RFC 5940, adbe-revocationInfoArchival) and
+//! embedded RFC 4998 evidence records ([`embedded_evidence_records`]). Judging: one signer's
+//! cryptography ([`verify_signer`]), then [`SignatureValidator`], which adds the proven time,
+//! the certificate path and revocation at that time (stele-pki) and the algorithm policy, and
+//! writes one [`SignatureReport`] per signature.
 //!
 //! ```text
-//! PdfSignatures::extract(pdf)              every /FT /Sig field with a /V: names, /SubFilter, ByteRange
+//! PdfSignatures::read(pdf, limits)         every /FT /Sig field with a /V: names, /SubFilter, ByteRange
 //! SignedDataParts::from_ber(contents)      the CMS SignedData in /Contents (BER, zero-padded)
-//! embedded_evidence_records(&parts)        id-aa-er-internal / id-aa-er-external attributes
 //! verify_signer(&parts, i, content)        one signer's digest, signature, references, timestamps
+//! SignatureValidator::check(bytes, …, t)   a DocumentReport: every signature's verdict and material
 //! ```
 //!
-//! Pure: bytes in, values out. Nothing here prints, reads the environment or panics on input.
+//! Pure: bytes in, values out (the optional revocation fetcher is the one door to the network).
+//! Nothing here prints, reads the environment or panics on input.
 
 pub mod cms;
 pub mod document;
