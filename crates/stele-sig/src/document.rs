@@ -33,7 +33,7 @@ use x509_cert::Certificate;
 
 use crate::cms::{adobe_revocation_info, CmsError, SignedDataParts};
 use crate::pdf::{
-    ChangeKind, ModificationVerdict, PdfError, PdfLimits, PdfSignature, PdfSignatures,
+    ChangeKind, DssEntry, ModificationVerdict, PdfError, PdfLimits, PdfSignature, PdfSignatures,
 };
 use crate::report::{
     hex_sha256, hex_upper, AlgorithmReport, CertificateSummary, DocumentFormat, DocumentReport,
@@ -110,6 +110,17 @@ impl Pool {
     fn add_ocsp(&mut self, der: &[u8], origin: Origin) {
         if !self.ocsp_responses.iter().any(|(x, _)| x == der) {
             self.ocsp_responses.push((der.to_vec(), origin));
+        }
+    }
+    fn add_dss_entries(&mut self, certs: &[DssEntry], crls: &[DssEntry], ocsps: &[DssEntry]) {
+        for c in certs {
+            self.add_certificate_der(&c.der, Origin::Dss);
+        }
+        for c in crls {
+            self.add_crl(&c.der, Origin::Dss);
+        }
+        for o in ocsps {
+            self.add_ocsp(&o.der, Origin::Dss);
         }
     }
     fn certs(&self) -> Vec<Certificate> {
@@ -324,25 +335,9 @@ impl SignatureValidator {
         // The DSS (ETSI EN 319 142-1 §5.4.2) carries validation data for every signature;
         // the VRI entries only say which belongs to which, so all of it goes into the pool.
         if let Some(dss) = &pdf.dss {
-            for c in &dss.certificates {
-                pool.add_certificate_der(&c.der, Origin::Dss);
-            }
-            for c in &dss.crls {
-                pool.add_crl(&c.der, Origin::Dss);
-            }
-            for o in &dss.ocsps {
-                pool.add_ocsp(&o.der, Origin::Dss);
-            }
+            pool.add_dss_entries(&dss.certificates, &dss.crls, &dss.ocsps);
             for v in &dss.vris {
-                for c in &v.certificates {
-                    pool.add_certificate_der(&c.der, Origin::Dss);
-                }
-                for c in &v.crls {
-                    pool.add_crl(&c.der, Origin::Dss);
-                }
-                for o in &v.ocsps {
-                    pool.add_ocsp(&o.der, Origin::Dss);
-                }
+                pool.add_dss_entries(&v.certificates, &v.crls, &v.ocsps);
             }
             for p in &dss.problems {
                 warnings.push(format!(
