@@ -4,12 +4,14 @@
 
 mod certs;
 mod files;
+pub mod metadata;
 mod seal;
 mod timestamper;
 mod token_checker;
 
 pub use certs::{read_certificates, CertificateFileError};
 pub use files::{digest_file, write_atomically};
+pub use metadata::{AccessMode, Confidentiality, MetadataError, RecordMetadata, Retention};
 pub use seal::{seal_groups, SealError, SealedBatch};
 pub use timestamper::{TimeStamper, TimeStamperError};
 pub use token_checker::TokenChecker;
