@@ -158,7 +158,11 @@ pub fn verify_signature(
         .subject_public_key
         .as_bytes()
         .ok_or_else(|| SignatureError::UnsupportedKey("public key has unused bits".into()))?;
-    match scheme {
+    let memo_key = verified::key(spki, alg, &hashed, signature);
+    if verified::contains(&memo_key) {
+        return Ok(());
+    }
+    let result = match scheme {
         Scheme::Pkcs1(h) => rsa_verify(key_oid, key_bytes, &hashed, signature, pkcs1_scheme(h)),
         Scheme::Pss { hash, salt_len } => rsa_verify(
             key_oid,
@@ -168,6 +172,68 @@ pub fn verify_signature(
             pss_scheme(hash, salt_len),
         ),
         Scheme::Ecdsa(_) => ecdsa_verify(spki, key_bytes, &hashed, signature),
+    };
+    if result.is_ok() {
+        verified::insert(memo_key);
+    }
+    result
+}
+
+/// Signatures already found valid in this process. Every document of an agency repeats the
+/// same CA certificates, CRL and OCSP-responder signatures, and an RSA verification costs far
+/// more than hashing its inputs, so each (key, algorithm, message hash, signature) is verified
+/// once. Only successes are remembered; the key covers everything the verdict depends on
+/// (the message enters through its hash under the signature's own hash algorithm, which is
+/// exactly what the signature binds).
+mod verified {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+
+    use der::Encode;
+    use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+    use stele_asn1::DigestAlgorithm;
+
+    /// Entries kept before the set is emptied (32 bytes each: about 2 MiB at most).
+    const CAPACITY: usize = 65_536;
+
+    fn set() -> &'static Mutex<HashSet<[u8; 32]>> {
+        static SET: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
+        SET.get_or_init(|| Mutex::new(HashSet::new()))
+    }
+
+    pub(super) fn key(
+        spki: &SubjectPublicKeyInfoOwned,
+        alg: &AlgorithmIdentifierOwned,
+        hashed: &[u8],
+        signature: &[u8],
+    ) -> [u8; 32] {
+        let mut h = DigestAlgorithm::Sha256.hasher();
+        for part in [
+            spki.to_der().unwrap_or_default().as_slice(),
+            alg.to_der().unwrap_or_default().as_slice(),
+            hashed,
+            signature,
+        ] {
+            // Length-prefixed, so no two different inputs concatenate alike.
+            h.update(&(part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&h.finalize());
+        out
+    }
+
+    pub(super) fn contains(k: &[u8; 32]) -> bool {
+        set().lock().map(|s| s.contains(k)).unwrap_or(false)
+    }
+
+    pub(super) fn insert(k: [u8; 32]) {
+        if let Ok(mut s) = set().lock() {
+            if s.len() >= CAPACITY {
+                s.clear();
+            }
+            s.insert(k);
+        }
     }
 }
 
