@@ -48,8 +48,9 @@ pub struct PdfLimits {
     pub max_field_depth: usize,
     /// Most form-field nodes visited in one document.
     pub max_field_nodes: usize,
-    /// Most objects compared (and walked) when finding what changed after a signature; a
-    /// revision with more cannot be judged and [`PdfSignatures::modifications`] says so.
+    /// Most objects compared when finding what changed after a signature, and most steps
+    /// each walk of a revision's object graph may take (a few per object); a revision with
+    /// more cannot be judged and [`PdfSignatures::modifications`] says so.
     pub max_compared_objects: usize,
     /// Most certificates, CRLs, OCSP responses and VRI entries read from the `/DSS`.
     pub max_dss_entries: usize,

@@ -228,12 +228,13 @@ pub(super) fn compare_revisions(
 ) -> Result<Modifications, ModificationError> {
     let old =
         load_document(&bytes[..revision_end], limits).map_err(ModificationError::SignedRevision)?;
-    let mut budget = Budget {
+    // Each walk of a revision and the comparison have a budget of their own.
+    let budget = || Budget {
         left: limits.max_compared_objects,
         max: limits.max_compared_objects,
     };
-    let old_roles = Roles::build(&old, &mut budget)?;
-    let new_roles = Roles::build(new, &mut budget)?;
+    let old_roles = Roles::build(&old, &mut budget())?;
+    let new_roles = Roles::build(new, &mut budget())?;
     let (doc_mdp, field_locks) = permissions(&old, &old_roles);
     let mut diff = Diff {
         old: &old,
@@ -245,7 +246,7 @@ pub(super) fn compare_revisions(
         signing: None,
         out: Vec::new(),
     };
-    diff.run(&mut budget)?;
+    diff.run(&mut budget())?;
     let p = doc_mdp.as_ref().map(|d| d.permissions);
     let changes: Vec<Change> = diff
         .out
@@ -286,7 +287,7 @@ pub(super) fn compare_revisions(
     })
 }
 
-/// The shared count of objects walked and compared.
+/// A count of walk steps (an object reached, a tree node visited) or objects compared.
 struct Budget {
     left: usize,
     max: usize,
