@@ -306,6 +306,8 @@ impl Budget {
 /// What a form field is, as far as changes to it go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct FieldInfo {
+    /// The field dictionary (for a widget: its field's), if indirect.
+    field: Option<ObjectId>,
     /// Fully qualified name, if it has one.
     name: Option<String>,
     is_signature: bool,
@@ -759,17 +761,20 @@ impl<'a> RoleBuilder<'a, '_> {
         let name = (!names.is_empty()).then(|| names.join("."));
         match ft {
             Some(b"Sig") => FieldInfo {
+                field: None,
                 name,
                 is_signature: true,
                 kind: ChangeKind::Signature,
             },
             Some(_) => FieldInfo {
+                field: None,
                 name,
                 is_signature: false,
                 kind: ChangeKind::FormFill,
             },
             // A widget of no field shows an appearance like any annotation.
             None => FieldInfo {
+                field: None,
                 name,
                 is_signature: false,
                 kind: ChangeKind::Annotation,
@@ -870,6 +875,7 @@ impl<'a> RoleBuilder<'a, '_> {
             (false, _) => ChangeKind::FormFill,
         };
         let info = FieldInfo {
+            field: id,
             name: name.clone(),
             is_signature,
             kind,
@@ -1653,8 +1659,14 @@ impl<'a> Diff<'a> {
     /// A field or widget dictionary, key by key.
     fn field(&mut self, id: ObjectId, info: &FieldInfo, old: &Dictionary, new: &Dictionary) {
         let label = info.label();
-        let signed_before =
-            info.is_signature && old.get(b"V").is_ok_and(|v| !matches!(v, Object::Null));
+        // Signed when the signature was made: the dictionary had a value then (for a widget
+        // of its own, the field it belongs to had).
+        let signed_before = info.is_signature
+            && (old.get(b"V").is_ok_and(|v| !matches!(v, Object::Null))
+                || info
+                    .field
+                    .and_then(|f| self.old_roles.signature_fields.get(&f))
+                    .is_some_and(|f| f.value.is_some()));
         for key in union_keys(old, new) {
             let (o, n) = (old.get(&key).ok(), new.get(&key).ok());
             if self.same.options(o, n) {

@@ -571,6 +571,72 @@ fn changing_an_earlier_signature_is_a_modification() {
     assert!(sigs.signatures[0].byte_range.is_err());
 }
 
+/// A signature field whose widget is a separate kid: changing the widget's appearance after
+/// the field was signed is a modification (it can make the signature show something else);
+/// giving an unsigned field's widget an appearance when signing it is part of signing.
+#[test]
+fn the_appearance_of_a_signed_field_in_its_kid_widget() {
+    let objects: Vec<String> = vec![
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R 9 0 R] /SigFlags 3 >> >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots [6 0 R 10 0 R] >>".into(),
+        "<< /FT /Sig /T (Signature1) /V 5 0 R /Kids [6 0 R] >>".into(),
+        format!(
+            "<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange {PLACEHOLDER} /Contents <{}> >>",
+            hex(CONTENTS)
+        ),
+        "<< /Type /Annot /Subtype /Widget /Parent 4 0 R /Rect [0 0 50 20] /P 3 0 R /AP << /N 7 0 R >> >>".into(),
+        stream("/Type /XObject /Subtype /Form /BBox [0 0 50 20]", "(Signed by A) Tj"),
+        "null".into(),
+        "<< /FT /Sig /T (Signature2) /Kids [10 0 R] >>".into(),
+        "<< /Type /Annot /Subtype /Widget /Parent 9 0 R /Rect [0 30 50 50] /P 3 0 R >>".into(),
+    ];
+    let mut pdf = build(&objects, "");
+    let start = find(&pdf, b"/Contents <").unwrap() + b"/Contents ".len();
+    let end = start + find(&pdf[start..], b">").unwrap() + 1;
+    let range = [0, start as i64, end as i64, (pdf.len() - end) as i64];
+    set_byte_range(&mut pdf, range);
+    let appearance = stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 50 20]",
+        "(Signed by B) Tj",
+    );
+    let m = modifications_of(&update(
+        &pdf,
+        &[
+            (11, &appearance),
+            (6, "<< /Type /Annot /Subtype /Widget /Parent 4 0 R /Rect [0 0 50 20] /P 3 0 R /AP << /N 11 0 R >> >>"),
+        ],
+        "",
+    ));
+    assert_eq!(m.verdict, ModificationVerdict::Modified, "{}", describe(&m));
+    assert!(
+        m.changes.iter().any(
+            |c| c.description == "signature field 'Signature1' /AP changed"
+                && c.kind == ChangeKind::Other
+        ),
+        "{}",
+        describe(&m)
+    );
+    // Signing Signature2, with an appearance on its widget.
+    let m = modifications_of(&update(
+        &pdf,
+        &[
+            (12, "<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 0 0 0] /Contents <3000> >>"),
+            (11, &appearance),
+            (9, "<< /FT /Sig /T (Signature2) /V 12 0 R /Kids [10 0 R] >>"),
+            (10, "<< /Type /Annot /Subtype /Widget /Parent 9 0 R /Rect [0 30 50 50] /P 3 0 R /AP << /N 11 0 R >> >>"),
+        ],
+        "",
+    ));
+    assert_eq!(m.verdict, ModificationVerdict::Allowed, "{}", describe(&m));
+    assert_eq!(
+        m.kinds(),
+        [ChangeKind::Signature].into(),
+        "{}",
+        describe(&m)
+    );
+}
+
 #[test]
 fn removing_a_signature_widget_is_a_modification() {
     let pdf = update(
