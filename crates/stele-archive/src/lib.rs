@@ -4,6 +4,7 @@
 
 mod certs;
 mod files;
+pub mod ingest;
 pub mod metadata;
 mod seal;
 mod timestamper;
@@ -11,6 +12,7 @@ mod token_checker;
 
 pub use certs::{read_certificates, CertificateFileError};
 pub use files::{digest_file, write_atomically};
+pub use ingest::{Archive, IngestError, IngestOutcome, IngestPolicy, RecordManifest, Submission};
 pub use metadata::{AccessMode, Confidentiality, MetadataError, RecordMetadata, Retention};
 pub use seal::{seal_groups, SealError, SealedBatch};
 pub use timestamper::{TimeStamper, TimeStamperError};
