@@ -113,17 +113,13 @@ fn pyhanko_pdf_signed_by_leader_then_agency() {
     let (ok, text) = ph.validate(&pdfs.leader_agency, pki.trust_anchor());
     assert!(ok, "pyHanko: {text}");
 
-    // Offline with the cache the online run filled: the same verdict, nothing fetched.
-    let before = services.ocsp_requests() + services.crl_requests();
+    // Offline with the cache the online run filled: the same verdict. (That nothing is fetched
+    // offline is asserted in stele-pki's revocation tests, on a PKI of their own: here the
+    // shared responder also serves tests running in parallel, so its counters prove nothing.)
     let mut args = trusted(pki, cache.path(), &["--offline".as_ref()]);
     args.push(pdfs.leader_agency.clone().into());
     let (code, r) = check(&args);
     assert_eq!(code, 0, "{r:#}");
-    assert_eq!(
-        services.ocsp_requests() + services.crl_requests(),
-        before,
-        "--offline fetched"
-    );
 
     // Offline with an empty cache: nothing says the certificates were not revoked.
     let empty = tempfile::tempdir().expect("tempdir");
