@@ -376,23 +376,12 @@ impl SignatureValidator {
                     .map(|(_, t)| *t)
                     .min()
             });
-            let fail = |sub: SubIndication, why: String| SignatureReport {
-                id: id.clone(),
-                kind: SignatureKind::PdfSignature,
-                indication: sub.indication(),
-                sub_indication: Some(sub),
-                explanation: why,
-                warnings: Vec::new(),
-                signer: None,
-                claimed_signing_time: pdf_date(sig.signing_time.as_deref()),
-                proven_time: None,
-                best_signature_time: validation_time,
-                digest_algorithm: None,
-                signature_algorithm: None,
-                chain: Vec::new(),
-                revocation: Vec::new(),
-                timestamps: Vec::new(),
-                pdf: Some(coverage.clone()),
+            let fail = |sub: SubIndication, why: String| {
+                let mut r =
+                    SignatureReport::new(id.clone(), SignatureKind::PdfSignature, validation_time);
+                r.claimed_signing_time = pdf_date(sig.signing_time.as_deref());
+                r.pdf = Some(coverage.clone());
+                conclude(r, sub, why)
             };
             let range = match &sig.byte_range {
                 Ok(r) => *r,
@@ -489,24 +478,12 @@ impl SignatureValidator {
         let mut pool = Pool::default();
         self.fill_pool_supplied(&mut pool);
         let mut material = ValidationMaterial::default();
-        let mut report = SignatureReport {
-            id: "certificate".into(),
-            kind: SignatureKind::Certificate,
-            indication: Indication::Passed,
-            sub_indication: None,
-            explanation: String::new(),
-            warnings: Vec::new(),
-            signer: Some(identity(cert)),
-            claimed_signing_time: None,
-            proven_time: None,
-            best_signature_time: validation_time,
-            digest_algorithm: None,
-            signature_algorithm: None,
-            chain: Vec::new(),
-            revocation: Vec::new(),
-            timestamps: Vec::new(),
-            pdf: None,
-        };
+        let mut report = SignatureReport::new(
+            "certificate".into(),
+            SignatureKind::Certificate,
+            validation_time,
+        );
+        report.signer = Some(identity(cert));
         let mut warnings = Vec::new();
         let path = self.validate_path(cert, &pool, validation_time, &mut material, &mut warnings);
         report.warnings = warnings;
@@ -629,27 +606,14 @@ impl SignatureValidator {
             .signer_certificate
             .as_deref()
             .and_then(|d| Certificate::from_der(d).ok());
-        let mut report = SignatureReport {
-            id: id.to_string(),
-            kind,
-            indication: Indication::Passed,
-            sub_indication: None,
-            explanation: String::new(),
-            warnings: Vec::new(),
-            signer: signer_cert.as_ref().map(identity),
-            claimed_signing_time: match sv.claimed_signing_time {
-                ClaimedSigningTime::At(t) => Some(t),
-                _ => None,
-            },
-            proven_time: None,
-            best_signature_time: validation_time,
-            digest_algorithm: sv.digest_algorithm.as_ref().map(algorithm_report),
-            signature_algorithm: sv.signature_algorithm.as_ref().map(algorithm_report),
-            chain: Vec::new(),
-            revocation: Vec::new(),
-            timestamps: Vec::new(),
-            pdf: None,
+        let mut report = SignatureReport::new(id.to_string(), kind, validation_time);
+        report.signer = signer_cert.as_ref().map(identity);
+        report.claimed_signing_time = match sv.claimed_signing_time {
+            ClaimedSigningTime::At(t) => Some(t),
+            _ => None,
         };
+        report.digest_algorithm = sv.digest_algorithm.as_ref().map(algorithm_report);
+        report.signature_algorithm = sv.signature_algorithm.as_ref().map(algorithm_report);
         if let ClaimedSigningTime::Malformed(m) = &sv.claimed_signing_time {
             report
                 .warnings
@@ -1055,27 +1019,13 @@ impl SignatureValidator {
         material: &mut ValidationMaterial,
     ) -> SignatureReport {
         let coverage = coverage(sig);
-        let mut report = SignatureReport {
-            id: sig
-                .qualified_field_name
-                .clone()
-                .unwrap_or_else(|| "document timestamp".into()),
-            kind: SignatureKind::PdfDocumentTimestamp,
-            indication: Indication::Passed,
-            sub_indication: None,
-            explanation: String::new(),
-            warnings: Vec::new(),
-            signer: None,
-            claimed_signing_time: None,
-            proven_time: None,
-            best_signature_time: validation_time,
-            digest_algorithm: None,
-            signature_algorithm: None,
-            chain: Vec::new(),
-            revocation: Vec::new(),
-            timestamps: Vec::new(),
-            pdf: Some(coverage.clone()),
-        };
+        let id = sig
+            .qualified_field_name
+            .clone()
+            .unwrap_or_else(|| "document timestamp".into());
+        let mut report =
+            SignatureReport::new(id, SignatureKind::PdfDocumentTimestamp, validation_time);
+        report.pdf = Some(coverage.clone());
         let signed = match (
             &sig.byte_range,
             sig.byte_range

@@ -224,6 +224,29 @@ pub struct SignatureReport {
 }
 
 impl SignatureReport {
+    /// A report that has passed nothing yet is PASSED until a check says otherwise; the
+    /// validator fills in what it finds.
+    pub fn new(id: String, kind: SignatureKind, validation_time: OffsetDateTime) -> Self {
+        SignatureReport {
+            id,
+            kind,
+            indication: Indication::Passed,
+            sub_indication: None,
+            explanation: String::new(),
+            warnings: Vec::new(),
+            signer: None,
+            claimed_signing_time: None,
+            proven_time: None,
+            best_signature_time: validation_time,
+            digest_algorithm: None,
+            signature_algorithm: None,
+            chain: Vec::new(),
+            revocation: Vec::new(),
+            timestamps: Vec::new(),
+            pdf: None,
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.indication == Indication::Passed
     }
