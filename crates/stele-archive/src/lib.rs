@@ -3,6 +3,7 @@
 //! archive (ingest, seal batches on object storage, nightly renewal) grows here.
 
 mod certs;
+pub mod config;
 mod files;
 pub mod ingest;
 pub mod metadata;
