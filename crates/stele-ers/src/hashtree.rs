@@ -437,6 +437,48 @@ impl HashTree {
     }
 }
 
+impl HashTree {
+    /// Leaf `leaf`'s stored value (for a group, the hash of its sorted members).
+    pub fn leaf_value(&self, leaf: usize) -> Option<&[u8]> {
+        let w = self.width;
+        self.levels[0].get(leaf * w..(leaf + 1) * w)
+    }
+
+    /// The reduced hash tree for leaf `leaf` of a tree built from leaf *values* only (as a seal
+    /// batch stores it), given that leaf in full: a group's members go into the first list, as
+    /// if the tree had been built with the group. `None` when there is no such leaf or `own`
+    /// does not hash to the stored value.
+    pub fn reduced_for(&self, leaf: usize, own: &Leaf) -> Option<ReducedHashTree> {
+        let w = self.width;
+        if self.leaf_value(leaf)? != own.value(self.alg).as_slice() {
+            return None;
+        }
+        let members = match own {
+            Leaf::Group(g) if g.len() > 1 => g,
+            _ => return self.reduced(leaf),
+        };
+        if members.iter().any(|m| m.len() != w) {
+            return None;
+        }
+        let mut values: Vec<u8> = members.concat();
+        let mut lens = vec![u32::try_from(members.len()).ok()?];
+        let mut idx = leaf;
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sib = idx ^ 1;
+            if sib < level.len() / w {
+                values.extend_from_slice(&level[sib * w..(sib + 1) * w]);
+                lens.push(1);
+            }
+            idx >>= 1;
+        }
+        Some(ReducedHashTree {
+            width: w,
+            values,
+            lens,
+        })
+    }
+}
+
 /// A reduced hash tree (RFC 4998 §4.2 step 4): the lists of hash values that lead from one leaf
 /// to the root. Stored flat; [`ReducedHashTree::to_asn1`] gives the `PartialHashtree`s.
 #[derive(Clone, Debug, PartialEq, Eq)]

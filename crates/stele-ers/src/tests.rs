@@ -708,3 +708,30 @@ fn too_many_archive_timestamps_are_refused() {
     let der = er.to_der().unwrap();
     assert!(EvidenceRecord::from_ber(&der).is_err());
 }
+
+#[test]
+fn reduced_for_a_tree_of_leaf_values_matches_the_tree_built_with_groups() {
+    for alg in [DigestAlgorithm::Sha256, DigestAlgorithm::Sha512] {
+        for n in 1..12 {
+            let leaves: Vec<Leaf> = (0..n)
+                .map(|i| {
+                    let members: Vec<Vec<u8>> = (0..(i % 4) + 1)
+                        .map(|j| alg.digest(format!("{i}/{j}").as_bytes()))
+                        .collect();
+                    Leaf::Group(members)
+                })
+                .collect();
+            let full = HashTree::build(alg, &leaves).unwrap();
+            let values: Vec<Leaf> = leaves.iter().map(|l| Leaf::Hash(l.value(alg))).collect();
+            let slim = HashTree::build(alg, &values).unwrap();
+            assert_eq!(full.root(), slim.root());
+            for (i, l) in leaves.iter().enumerate() {
+                assert_eq!(slim.reduced_for(i, l), full.reduced(i), "n={n} leaf {i}");
+            }
+            // A leaf that is not the stored one gets nothing.
+            let wrong = Leaf::Group(vec![alg.digest(b"x"), alg.digest(b"y")]);
+            assert_eq!(slim.reduced_for(0, &wrong), None);
+            assert_eq!(slim.reduced_for(n, &leaves[0]), None);
+        }
+    }
+}
