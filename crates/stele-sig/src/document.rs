@@ -138,6 +138,7 @@ pub struct SignatureValidator {
     limits: PdfLimits,
     fetcher: Option<Arc<RevocationFetcher>>,
     crls: Vec<Vec<u8>>,
+    ocsp_responses: Vec<Vec<u8>>,
 }
 
 /// What the path validation at T found, in the terms the report needs.
@@ -158,6 +159,7 @@ impl SignatureValidator {
             limits: PdfLimits::default(),
             fetcher: None,
             crls: Vec::new(),
+            ocsp_responses: Vec::new(),
         }
     }
 
@@ -170,6 +172,33 @@ impl SignatureValidator {
     /// CRLs (DER) to use besides those the documents carry (e.g. a configured folder).
     pub fn with_crls(mut self, crls: Vec<Vec<u8>>) -> Self {
         self.crls = crls;
+        self
+    }
+
+    /// OCSP responses (DER, full OCSPResponse or bare BasicOCSPResponse) to use besides those
+    /// the documents carry: the archive passes the ones it sealed with a record.
+    pub fn with_ocsp_responses(mut self, responses: Vec<Vec<u8>>) -> Self {
+        self.ocsp_responses = responses;
+        self
+    }
+
+    /// Adds material kept with an archived record (certificates, CRLs, OCSP responses, DER) to
+    /// what the validator was configured with, for judging the record again years later.
+    pub fn with_sealed_material(
+        mut self,
+        certificates: Vec<Certificate>,
+        crls: Vec<Vec<u8>>,
+        ocsp_responses: Vec<Vec<u8>>,
+    ) -> Self {
+        self.intermediates.extend(certificates);
+        self.crls.extend(crls);
+        self.ocsp_responses.extend(ocsp_responses);
+        self
+    }
+
+    /// Without a revocation fetcher: only embedded, supplied and sealed material is used.
+    pub fn offline(mut self) -> Self {
+        self.fetcher = None;
         self
     }
 
@@ -531,6 +560,9 @@ impl SignatureValidator {
         }
         for crl in &self.crls {
             pool.add_crl(crl, Origin::Supplied);
+        }
+        for o in &self.ocsp_responses {
+            pool.add_ocsp(o, Origin::Supplied);
         }
     }
 

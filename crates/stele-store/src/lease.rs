@@ -140,6 +140,36 @@ impl Store {
         })
     }
 
+    /// Takes over a live lease whose holder is known to be gone (the caller established it,
+    /// e.g. a process on this host that no longer runs). Only succeeds while `gone_holder` is
+    /// still the current holder, so two nodes cannot both take it over.
+    pub async fn take_over_lease(
+        &self,
+        name: &str,
+        gone_holder: &str,
+        holder: &str,
+        ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<LeaseOutcome> {
+        check_name("lease name", name)?;
+        match self.current_generation(name).await? {
+            Some((g, s)) if s.holder == gone_holder || s.released || now >= s.until => {
+                match self
+                    .write_generation(name, g + 1, holder, now + ttl, false)
+                    .await?
+                {
+                    Some(lease) => Ok(LeaseOutcome::Acquired(lease)),
+                    None => self.acquire_lease(name, holder, ttl, now).await,
+                }
+            }
+            Some((_, s)) => Ok(LeaseOutcome::Held {
+                holder: s.holder,
+                until: s.until,
+            }),
+            None => self.acquire_lease(name, holder, ttl, now).await,
+        }
+    }
+
     /// Gives a lease up so others need not wait for it to expire. Returns false when it was no
     /// longer this node's to release.
     pub async fn release_lease(&self, lease: &Lease) -> Result<bool> {

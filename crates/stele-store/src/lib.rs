@@ -37,6 +37,7 @@ mod blob;
 mod error;
 pub mod lease;
 mod record;
+mod work;
 
 use std::sync::Arc;
 

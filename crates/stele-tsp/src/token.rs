@@ -443,6 +443,23 @@ impl TimeStampToken {
     pub fn signer_id(&self) -> &SignerId {
         &self.signer.sid
     }
+
+    /// The SignerInfo's signature algorithm (renewal plans judge it against the policy).
+    pub fn signature_algorithm(&self) -> &AlgorithmIdentifierOwned {
+        &self.signer.signature_alg
+    }
+
+    /// The SignerInfo's digest algorithm.
+    pub fn signer_digest_algorithm(&self) -> &AlgorithmIdentifierOwned {
+        &self.signer.digest_alg
+    }
+
+    /// The embedded certificate the SignerInfo names, if the token carries it.
+    pub fn signer_certificate(&self) -> Option<&Certificate> {
+        self.certificates
+            .iter()
+            .find(|c| self.signer.sid.matches(c))
+    }
 }
 
 fn decode_signer_info(si: &Tlv<'_>) -> Result<SignerParts, ParseError> {
