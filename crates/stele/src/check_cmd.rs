@@ -1,19 +1,15 @@
 //! `stele check FILE`: the verdict on every signature of a PDF or CMS document.
 
+use crate::context::{certificates, crl_files, read_capped, trust_store};
 use crate::{fmt_time, parse_time, UsageError};
 use clap::Args;
-use der::Decode;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use stele_archive::read_certificates;
 use stele_pki::fetch::{FetchConfig, RevocationFetcher};
-use stele_pki::{AlgorithmPolicy, TrustStore};
+use stele_pki::AlgorithmPolicy;
 use stele_sig::{DocumentReport, HolderKind, Indication, SignatureReport, SignatureValidator};
 use time::OffsetDateTime;
-
-/// Largest document or detached content read (the PDF reader has its own, equal cap).
-const MAX_INPUT: u64 = stele_sig::DEFAULT_MAX_FILE_LEN as u64;
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -49,110 +45,6 @@ pub struct CheckArgs {
     /// Print the report as JSON (schemas/signature-report.schema.json).
     #[arg(long)]
     json: bool,
-}
-
-fn read_capped(path: &Path, what: &str) -> Result<Vec<u8>, UsageError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| UsageError(format!("cannot read {what} {}: {e}", path.display())))?;
-    if meta.is_dir() {
-        return Err(UsageError(format!(
-            "{what} {} is a folder, not a file",
-            path.display()
-        )));
-    }
-    if meta.len() > MAX_INPUT {
-        return Err(UsageError(format!(
-            "{what} {} is {} bytes, more than the {MAX_INPUT} accepted",
-            path.display(),
-            meta.len()
-        )));
-    }
-    std::fs::read(path)
-        .map_err(|e| UsageError(format!("cannot read {what} {}: {e}", path.display())))
-}
-
-fn trust_store(paths: &[PathBuf]) -> Result<TrustStore, UsageError> {
-    let mut store = TrustStore::new();
-    for p in paths {
-        if p.is_dir() {
-            let dir = TrustStore::from_dir(p)
-                .map_err(|e| UsageError(format!("trust anchors in {}: {e}", p.display())))?;
-            for a in dir.anchors() {
-                store.add(a.certificate.clone());
-            }
-        } else {
-            for c in read_certificates(p)? {
-                store.add(c);
-            }
-        }
-    }
-    Ok(store)
-}
-
-fn certificates(paths: &[PathBuf]) -> Result<Vec<x509_cert::Certificate>, UsageError> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let dir = TrustStore::from_dir(p)
-                .map_err(|e| UsageError(format!("certificates in {}: {e}", p.display())))?;
-            out.extend(dir.anchors().iter().map(|a| a.certificate.clone()));
-        } else {
-            out.extend(read_certificates(p)?);
-        }
-    }
-    Ok(out)
-}
-
-/// CRL files, or every file of a folder that is a CRL (DER, or PEM `X509 CRL`).
-fn crl_files(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, UsageError> {
-    let mut files = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| UsageError(format!("cannot read CRL folder {}: {e}", p.display())))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
-            entries.sort();
-            files.extend(entries.into_iter().map(|p| (p, false)));
-        } else {
-            files.push((p.clone(), true));
-        }
-    }
-    let mut out = Vec::new();
-    for (path, named) in files {
-        let bytes = read_capped(&path, "CRL")?;
-        let der = if bytes.starts_with(b"-----BEGIN") {
-            pem_body(&bytes)
-        } else {
-            Some(bytes)
-        };
-        match der {
-            Some(d) if x509_cert::crl::CertificateList::from_der(&d).is_ok() => out.push(d),
-            // In a folder, other files are skipped; a file named on the command line must be one.
-            _ if !named => {}
-            _ => {
-                return Err(UsageError(format!(
-                    "{} is not a CRL (DER or PEM)",
-                    path.display()
-                )))
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn pem_body(bytes: &[u8]) -> Option<Vec<u8>> {
-    use base64::Engine;
-    let text = std::str::from_utf8(bytes).ok()?;
-    let body: String = text
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect::<Vec<_>>()
-        .concat();
-    base64::engine::general_purpose::STANDARD
-        .decode(body.trim())
-        .ok()
 }
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, UsageError> {

@@ -1,8 +1,12 @@
 //! `stele`: the command line. Thin: it parses arguments, calls the libraries, prints.
 
 mod check_cmd;
+mod context;
 mod demo;
 mod ers_cmd;
+mod ingest_cmd;
+mod init_cmd;
+mod record_cmd;
 mod tsa_cmd;
 
 use clap::{Parser, Subcommand};
@@ -16,12 +20,25 @@ use std::process::ExitCode;
     after_help = "Exit codes: 0 valid/ok, 1 invalid or indeterminate, 2 bad input or usage."
 )]
 struct Cli {
+    #[command(flatten)]
+    global: context::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create an archive here (or in --dir): stele.toml, the store, and a built-in TSA unless
+    /// --tsa URLs are given.
+    Init(init_cmd::InitArgs),
+    /// Validate signed files and archive them (exit 0 all archived or duplicate, 1 any rejected).
+    Ingest(ingest_cmd::IngestArgs),
+    /// Show a record: files, metadata, the validation verdict per signature.
+    Show(record_cmd::ShowArgs),
+    /// Write a file of a record (by default the original) to standard output or --out.
+    Get(record_cmd::GetArgs),
+    /// Check the whole store: rehash every blob, check every record (exit 1 on any finding).
+    Audit(record_cmd::AuditArgs),
     /// Run Stele's main job on embedded defaults: built-in TSA, seal sample documents, verify.
     Demo(demo::DemoArgs),
     /// Validate every signature of a PDF or CMS document (exit 0 only if all PASSED).
@@ -62,7 +79,13 @@ pub fn fmt_time(t: time::OffsetDateTime) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let global = cli.global;
     let result = match cli.command {
+        Command::Init(args) => init_cmd::run(&global, args),
+        Command::Ingest(args) => ingest_cmd::run(&global, args),
+        Command::Show(args) => record_cmd::show(&global, args),
+        Command::Get(args) => record_cmd::get(&global, args),
+        Command::Audit(args) => record_cmd::audit(&global, args),
         Command::Demo(args) => demo::run(args),
         Command::Check(args) => check_cmd::run(args),
         Command::Ers(cmd) => ers_cmd::run(cmd),
