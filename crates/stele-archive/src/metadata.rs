@@ -27,6 +27,16 @@ impl Confidentiality {
     pub fn is_secret(self) -> bool {
         self != Confidentiality::None
     }
+
+    /// The value as written in the metadata.
+    pub fn label(self) -> &'static str {
+        match self {
+            Confidentiality::None => "none",
+            Confidentiality::Mat => "Mật",
+            Confidentiality::ToiMat => "Tối mật",
+            Confidentiality::TuyetMat => "Tuyệt mật",
+        }
+    }
 }
 
 /// Thời hạn bảo quản, as coded for digital archives: 01 Vĩnh viễn (permanent), 02 70 năm,
@@ -64,7 +74,7 @@ impl Retention {
 }
 
 /// Chế độ sử dụng: 01 Công khai (public), 02 Sử dụng có điều kiện (conditional), 03 Mật
-/// (secret).
+/// (secret). 03 exactly when [`Confidentiality`] is a secrecy level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AccessMode {
     #[serde(rename = "01")]
@@ -73,6 +83,17 @@ pub enum AccessMode {
     Conditional,
     #[serde(rename = "03")]
     Secret,
+}
+
+impl AccessMode {
+    /// The code and its name, e.g. `02 (Sử dụng có điều kiện)`.
+    pub fn label(self) -> &'static str {
+        match self {
+            AccessMode::Public => "01 (Công khai)",
+            AccessMode::Conditional => "02 (Sử dụng có điều kiện)",
+            AccessMode::Secret => "03 (Mật)",
+        }
+    }
 }
 
 /// The signer named on the document (Phụ lục VI `SignerInfo`).
@@ -217,21 +238,42 @@ pub const MAX_FIELD_CHARS: usize = 4096;
 impl RecordMetadata {
     /// Parses and checks metadata JSON (`schemas/record.schema.json`).
     pub fn from_json(text: &str) -> Result<Self, MetadataError> {
+        // Whole-document syntax first (serde stops after the first value and would ignore
+        // trailing text), then the shape serde is laxer about than the schema.
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| MetadataError::Json(e.to_string()))?;
+        check_shape(&value)?;
+        // From the text again, not the value: a key given twice is refused, not overwritten.
         let de = &mut serde_json::Deserializer::from_str(text);
         let meta: RecordMetadata = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                MetadataError::Json(inner.to_string())
-            } else {
-                MetadataError::Field {
-                    field: if path == "." {
-                        "(top level)".into()
-                    } else {
-                        path
-                    },
-                    problem: strip_position(&inner.to_string()),
+            let message = strip_position(&e.into_inner().to_string());
+            // A missing or repeated field is named itself, not the object around it.
+            for (prefix, problem) in [
+                ("missing field `", "required but missing"),
+                ("duplicate field `", "given more than once"),
+            ] {
+                if let Some(name) = message
+                    .strip_prefix(prefix)
+                    .and_then(|m| m.strip_suffix('`'))
+                {
+                    return MetadataError::Field {
+                        field: if path == "." {
+                            name.into()
+                        } else {
+                            format!("{path}.{name}")
+                        },
+                        problem: problem.into(),
+                    };
                 }
+            }
+            MetadataError::Field {
+                field: if path == "." {
+                    "(top level)".into()
+                } else {
+                    path
+                },
+                problem: message,
             }
         })?;
         meta.check()?;
@@ -244,6 +286,9 @@ impl RecordMetadata {
             field: f.into(),
             problem: p,
         };
+        // Every text, nested ones included: bounded, free of control characters and, except
+        // Description, not blank.
+        let mut texts: Vec<(String, &str)> = Vec::new();
         for (name, value) in [
             ("OrganName", Some(&self.organ_name)),
             ("Subject", Some(&self.subject)),
@@ -256,18 +301,33 @@ impl RecordMetadata {
             ("Description", self.description.as_ref()),
         ] {
             if let Some(v) = value {
-                if v.trim().is_empty() && name != "Description" {
-                    return Err(field(name, "must not be empty".into()));
-                }
-                if v.chars().count() > MAX_FIELD_CHARS {
-                    return Err(field(
-                        name,
-                        format!("longer than {MAX_FIELD_CHARS} characters"),
-                    ));
-                }
-                if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                    return Err(field(name, "contains control characters".into()));
-                }
+                texts.push((name.into(), v));
+            }
+        }
+        for (i, s) in self.signer_info.iter().enumerate() {
+            if let Some(p) = &s.position {
+                texts.push((format!("SignerInfo[{i}].Position"), p));
+            }
+            texts.push((format!("SignerInfo[{i}].FullName"), &s.full_name));
+        }
+        for (i, r) in self.to.iter().enumerate() {
+            if let Some(id) = &r.organ_id {
+                texts.push((format!("To[{i}].OrganId"), id));
+            }
+            texts.push((format!("To[{i}].OrganName"), &r.organ_name));
+        }
+        for (name, v) in texts {
+            if v.trim().is_empty() && name != "Description" {
+                return Err(field(&name, "must not be empty".into()));
+            }
+            if v.chars().count() > MAX_FIELD_CHARS {
+                return Err(field(
+                    &name,
+                    format!("longer than {MAX_FIELD_CHARS} characters"),
+                ));
+            }
+            if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                return Err(field(&name, "contains control characters".into()));
             }
         }
         if let Some(p) = self.priority {
@@ -289,28 +349,25 @@ impl RecordMetadata {
                 ));
             }
         }
-        for (i, s) in self.signer_info.iter().enumerate() {
-            if s.full_name.trim().is_empty() {
-                return Err(field(
-                    &format!("SignerInfo[{i}].FullName"),
-                    "must not be empty".into(),
-                ));
-            }
-        }
-        for (i, r) in self.to.iter().enumerate() {
-            if r.organ_name.trim().is_empty() {
-                return Err(field(
-                    &format!("To[{i}].OrganName"),
-                    "must not be empty".into(),
-                ));
-            }
-        }
-        // A secret document cannot be public (Luật Lưu trữ 2024: secret records are "Mật").
-        if self.confidentiality.is_secret() && self.access_mode == AccessMode::Public {
+        // Chế độ sử dụng 03 (Mật) is the one for documents holding state secrets (Luật Bảo vệ bí
+        // mật nhà nước 2018; Luật Lưu trữ 2024): a document with a secrecy level is used only as
+        // 03, and 03 without a secrecy level leaves the archive unable to apply the right one.
+        let (level, mode) = (self.confidentiality, self.access_mode);
+        if level.is_secret() != (mode == AccessMode::Secret) {
             return Err(field(
                 "AccessMode",
-                "01 (Công khai) is not allowed for a document marked secret (Confidentiality)"
-                    .into(),
+                if level.is_secret() {
+                    format!(
+                        "{} is not allowed for a document marked {} (Confidentiality): \
+                         a state secret is used only as 03 (Mật)",
+                        mode.label(),
+                        level.label()
+                    )
+                } else {
+                    "03 (Mật) needs a secrecy level: Confidentiality is none, \
+                     not Mật, Tối mật or Tuyệt mật"
+                        .into()
+                },
             ));
         }
         Ok(())
@@ -319,6 +376,43 @@ impl RecordMetadata {
     /// The metadata as canonical JSON (stable field order), for the record manifest.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// What serde would accept but the schema does not: serde reads a struct from an array of its
+/// values in field order as well as from an object, and a unit enum variant from `{"Mật": null}`
+/// as well as from `"Mật"`.
+fn check_shape(value: &serde_json::Value) -> Result<(), MetadataError> {
+    let wrong = |field: String, expected: &str, v: &serde_json::Value| MetadataError::Field {
+        field,
+        problem: format!("invalid type: {}, expected {expected}", json_kind(v)),
+    };
+    let Some(top) = value.as_object() else {
+        return Err(wrong("(top level)".into(), "a JSON object", value));
+    };
+    for key in ["SignerInfo", "To"] {
+        if let Some(serde_json::Value::Array(items)) = top.get(key) {
+            if let Some((i, item)) = items.iter().enumerate().find(|(_, v)| !v.is_object()) {
+                return Err(wrong(format!("{key}[{i}]"), "a JSON object", item));
+            }
+        }
+    }
+    for key in ["Confidentiality", "Retention", "AccessMode"] {
+        if let Some(v) = top.get(key).filter(|v| !v.is_string()) {
+            return Err(wrong(key.into(), "a string", v));
+        }
+    }
+    Ok(())
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -346,8 +440,17 @@ mod iso_date {
         parse(&text).map_err(serde::de::Error::custom)
     }
 
+    /// Exactly `YYYY-MM-DD` (RFC 3339 full-date): `time` alone would also take a signed year.
     pub fn parse(text: &str) -> Result<Date, String> {
-        Date::parse(text, FORMAT).map_err(|_| format!("\"{text}\" is not a date YYYY-MM-DD"))
+        let shape = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        shape
+            .then(|| Date::parse(text, FORMAT).ok())
+            .flatten()
+            .ok_or_else(|| format!("\"{text}\" is not a date YYYY-MM-DD"))
     }
 }
 
@@ -457,7 +560,10 @@ mod tests {
             assert!(e.contains(field), "{edit:?}: {e}");
         }
         let missing = RecordMetadata::from_json(r#"{"OrganName": "x"}"#).unwrap_err();
-        assert!(missing.to_string().contains("missing field"), "{missing}");
+        assert_eq!(
+            missing.to_string(),
+            "metadata field IssuedDate: required but missing"
+        );
         assert!(matches!(
             RecordMetadata::from_json("{").unwrap_err(),
             MetadataError::Json(_)
