@@ -1,6 +1,7 @@
 //! Stele's service layer: ingest signed records into the store, seal them in batches under one
 //! timestamp, renew their evidence every night, and verify any record at any date.
 
+pub mod audit;
 pub mod batch;
 mod certs;
 pub mod config;
@@ -12,11 +13,13 @@ pub mod lease;
 pub mod longterm;
 pub mod metadata;
 pub mod renewal;
+pub mod report_html;
 mod seal;
 pub mod sealing;
 mod timestamper;
 mod token_checker;
 
+pub use audit::{audit_evidence, EvidenceAudit, EvidenceFinding};
 pub use batch::{BatchKind, SealBatch};
 pub use certs::{read_certificates, CertificateFileError};
 pub use epoch::RenewalEpoch;

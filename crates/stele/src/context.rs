@@ -105,13 +105,7 @@ impl Context {
         &self.store
     }
 
-    #[allow(dead_code)] // for seal, renew and verify (being written alongside)
-    pub fn clock(&self) -> Arc<dyn Clock> {
-        self.clock.clone()
-    }
-
     /// The current time by the injected clock.
-    #[allow(dead_code)] // for seal, renew and verify (being written alongside)
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
@@ -167,14 +161,6 @@ impl Context {
         Ok(validator.with_fetcher(Arc::new(fetcher)))
     }
 
-    /// The archive service with the ingest policy of the configuration.
-    #[allow(dead_code)] // for seal, renew and verify (being written alongside)
-    pub fn archive(&self) -> Result<Archive, UsageError> {
-        self.archive_with(IngestPolicy {
-            allow_unsigned: self.config.signatures.allow_unsigned,
-        })
-    }
-
     /// The archive service with an explicit ingest policy (e.g. `--allow-unsigned`).
     pub fn archive_with(&self, policy: IngestPolicy) -> Result<Archive, UsageError> {
         Ok(Archive::new(
@@ -187,7 +173,6 @@ impl Context {
 
     /// The time-stamper of `[tsa]`: the URLs in order, else the built-in TSA (signing with the
     /// injected clock). Blocking: call it outside async code (or in `spawn_blocking`).
-    #[allow(dead_code)] // for seal, renew and verify (being written alongside)
     pub fn time_stamper(&self) -> Result<Box<dyn TimeStamper + Send + Sync>, UsageError> {
         let t = &self.config.tsa;
         let file = self.config_path.display();
@@ -219,7 +204,6 @@ impl Context {
     }
 
     /// The certificates of `[tsa] trust`: anchors for archive timestamps.
-    #[allow(dead_code)] // for seal, renew and verify (being written alongside)
     pub fn tsa_anchors(&self) -> Result<Vec<Certificate>, UsageError> {
         certificates(&self.config.tsa.trust).map_err(|e| {
             UsageError(format!(

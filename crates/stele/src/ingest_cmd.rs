@@ -184,6 +184,9 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> Result<ExitCode, UsageError
             counts[0], counts[1], counts[2], counts[3]
         );
     }
+    if counts[0] > 0 {
+        seal_if_due(&ctx);
+    }
     Ok(match worst {
         Status::Archived | Status::Duplicate => ExitCode::SUCCESS,
         Status::Rejected => ExitCode::from(1),
@@ -359,4 +362,41 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), UsageErr
         }
     }
     Ok(())
+}
+
+/// Seals the pending records when a `[seal]` threshold is reached. The records are safe either
+/// way: a failure here only leaves them pending for `stele seal`, so it is a warning.
+fn seal_if_due(ctx: &Context) {
+    let stamper = match ctx.time_stamper() {
+        Ok(s) => std::sync::Arc::from(s),
+        Err(e) => {
+            eprintln!("warning: not sealed now: {}", e.0);
+            return;
+        }
+    };
+    let settings = match crate::evidence_cmd::seal_settings(ctx) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("warning: not sealed now: {}", e.0);
+            return;
+        }
+    };
+    let outcome = ctx.block_on(stele_archive::seal_pending(
+        ctx.store(),
+        stamper,
+        &settings,
+        ctx.now(),
+        &stele_archive::JobHolder::this_process(),
+        false,
+    ));
+    match outcome {
+        Ok(stele_archive::SealOutcome::Sealed { batch, records, .. }) => {
+            eprintln!("sealed {records} record(s) in batch {batch}")
+        }
+        Ok(stele_archive::SealOutcome::NotDue { pending, .. }) => {
+            eprintln!("{pending} record(s) wait for their seal (`stele seal` seals them now)")
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: sealing failed, the records stay pending: {e}"),
+    }
 }

@@ -4,6 +4,8 @@ mod check_cmd;
 mod context;
 mod demo;
 mod ers_cmd;
+mod evidence_cmd;
+mod export_cmd;
 mod ingest_cmd;
 mod init_cmd;
 mod record_cmd;
@@ -33,6 +35,16 @@ enum Command {
     Init(init_cmd::InitArgs),
     /// Validate signed files and archive them (exit 0 all archived or duplicate, 1 any rejected).
     Ingest(ingest_cmd::IngestArgs),
+    /// Seal pending records: one hash tree, one TSA request (all pending now, or --if-due).
+    Seal(evidence_cmd::SealArgs),
+    /// The nightly job: renew the evidence chains that are due (exit 0 done, 1 failed, 3 lease
+    /// held by another node); --plan shows what is due, changing nothing.
+    Renew(evidence_cmd::RenewArgs),
+    /// Long-term verification of a record at a date (exit 0 PASSED, 1 FAILED or INDETERMINATE).
+    Verify(evidence_cmd::VerifyArgs),
+    /// Export a record with its RFC 4998 evidence, validation data and a verification report,
+    /// verifiable without Stele.
+    Export(export_cmd::ExportArgs),
     /// Show a record: files, metadata, the validation verdict per signature.
     Show(record_cmd::ShowArgs),
     /// Write a file of a record (by default the original) to standard output or --out.
@@ -83,6 +95,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => init_cmd::run(&global, args),
         Command::Ingest(args) => ingest_cmd::run(&global, args),
+        Command::Seal(args) => evidence_cmd::seal(&global, args),
+        Command::Renew(args) => evidence_cmd::renew_cmd(&global, args),
+        Command::Verify(args) => evidence_cmd::verify_cmd(&global, args),
+        Command::Export(args) => export_cmd::run(&global, args),
         Command::Show(args) => record_cmd::show(&global, args),
         Command::Get(args) => record_cmd::get(&global, args),
         Command::Audit(args) => record_cmd::audit(&global, args),

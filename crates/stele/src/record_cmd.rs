@@ -224,10 +224,25 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
         .map_err(|e| UsageError(format!("the audit could not run: {e}")))?;
     report.findings.sort_by(|a, b| a.key.cmp(&b.key));
 
-    // SEAL/RENEWAL AUDIT: checks of seal batches and renewal epochs (every record sealed within
-    // [seal] max_age_seconds, batch files and epochs parse and their tokens verify against
-    // [tsa] trust, chains renewed before their margins) are added here, as further findings
-    // with their own `kind`, before the verdict below is decided.
+    // The evidence: every seal batch and epoch readable, its token intact and over its root,
+    // and everything it names present.
+    let evidence = match ctx.block_on(stele_archive::EvidenceIndex::load(ctx.store())) {
+        Ok(index) => ctx
+            .block_on(stele_archive::audit_evidence(
+                ctx.store(),
+                &index,
+                ctx.now(),
+            ))
+            .map_err(|e| UsageError(format!("the audit could not run: {e}")))?,
+        Err(e) => stele_archive::EvidenceAudit {
+            findings: vec![stele_archive::EvidenceFinding {
+                key: "seals/, epochs/".into(),
+                problem: format!("the evidence cannot be read: {e}"),
+            }],
+            ..Default::default()
+        },
+    };
+    let clean = report.is_clean() && evidence.findings.is_empty();
 
     if args.json {
         let findings: Vec<_> = report
@@ -240,10 +255,17 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
                     "message": f.to_string(),
                 })
             })
+            .chain(
+                evidence
+                    .findings
+                    .iter()
+                    .map(|f| json!({"key": f.key, "kind": "evidence", "message": f.problem})),
+            )
             .collect();
         let out = json!({
             "store": ctx.store().url(),
-            "clean": report.is_clean(),
+            "clean": clean,
+            "pending_records": evidence.pending_records,
             "blobs": report.blobs,
             "blob_bytes": report.blob_bytes,
             "records": report.records,
@@ -265,13 +287,25 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
         for f in &report.findings {
             println!("{}: {f}", problem_kind(&f.problem).replace('_', " "));
         }
-        if report.is_clean() {
-            println!("clean: every blob matches its hash and every record is whole");
+        for f in &evidence.findings {
+            println!("evidence: {}: {}", f.key, f.problem);
+        }
+        if evidence.pending_records > 0 {
+            println!(
+                "{} record(s) not sealed yet (`stele seal` seals them)",
+                evidence.pending_records
+            );
+        }
+        if clean {
+            println!("clean: every blob matches its hash, every record is whole, every seal and renewal holds");
         } else {
-            println!("{} problem(s) found", report.findings.len());
+            println!(
+                "{} problem(s) found",
+                report.findings.len() + evidence.findings.len()
+            );
         }
     }
-    Ok(if report.is_clean() {
+    Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
