@@ -136,12 +136,14 @@ pub fn make_batch(
     alg: DigestAlgorithm,
     stamper: &dyn TimeStamper,
 ) -> Result<SealBatch, SealJobError> {
-    let mut pending = pending;
-    pending.sort_by_key(|p| p.id);
-    pending.dedup_by(|a, b| a.id == b.id);
-    let mut b = HashTreeBuilder::with_capacity(alg, pending.len());
-    for p in &pending {
-        b.push_group(&p.group)?;
+    // Sort an index, not the records: the records are then freed in the order they were
+    // allocated, which costs a tenth of freeing a million shuffled groups.
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_unstable_by_key(|&i| pending[i].id);
+    order.dedup_by_key(|i| pending[*i].id);
+    let mut b = HashTreeBuilder::with_capacity(alg, order.len());
+    for &i in &order {
+        b.push_group(&pending[i].group)?;
     }
     let tree = b.build()?;
     let imprint = tree.imprint();
@@ -155,10 +157,15 @@ pub fn make_batch(
             want: format!("{}:{}", imprint.algorithm, hex::encode(&imprint.digest)),
         });
     }
-    let entries = pending
+    let entries = order
         .iter()
         .enumerate()
-        .map(|(i, p)| (p.id, tree.leaf_value(i).unwrap_or_default().to_vec()))
+        .map(|(leaf, &i)| {
+            (
+                pending[i].id,
+                tree.leaf_value(leaf).unwrap_or_default().to_vec(),
+            )
+        })
         .collect();
     Ok(SealBatch::new(
         BatchKind::Seal,
@@ -173,7 +180,12 @@ pub fn make_batch(
 /// Writes a batch (create-only) and returns its id. The id is derived from the token's genTime
 /// and the root, so a retry of the same write finds its own file.
 pub async fn write_batch(store: &Store, batch: &SealBatch) -> Result<String, SealJobError> {
-    let root = batch.tree()?.root().to_vec();
+    // The token's imprint is the tree root (checked when the token was obtained); reading it
+    // from the token spares rebuilding the tree just to name the file.
+    let root = match stele_tsp::TimeStampToken::from_ber(&batch.token_der) {
+        Ok(t) => t.message_imprint().digest.clone(),
+        Err(_) => batch.tree()?.root().to_vec(),
+    };
     let id = SealBatch::id_for(batch.gen_time, &root);
     store
         .create_seal(&id, Bytes::from(batch.to_bytes()))

@@ -122,6 +122,11 @@ impl Store {
     pub async fn put_blob(&self, bytes: Bytes) -> Result<BlobRef> {
         let blob = BlobRef::of(&bytes);
         let path = blob.path();
+        // Certificates, CRLs and metadata repeat across records: a cheap existence check spares
+        // the local backend writing and syncing a temporary copy only to find the blob there.
+        if self.has_blob(&blob).await? {
+            return Ok(blob);
+        }
         let opts = PutOptions::from(PutMode::Create);
         match self.inner.put_opts(&path, bytes.into(), opts).await {
             Ok(_) => Ok(blob),
