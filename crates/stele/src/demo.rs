@@ -318,7 +318,7 @@ fn demo(dir: &Path, shown: &Path) -> Result<(), Failed> {
     }
     copy_dir(&store, &future.join("archive"))?;
     let tsa_b = future.join("tsa-b");
-    tsa_cmd::init(&tsa_b, "Stele demo TSA B", b_from, b_until, None).map_err(usage)?;
+    tsa_cmd::init(&tsa_b, "Stele demo TSA B", b_from, b_until, None, b_from).map_err(usage)?;
     let mut fcfg = cfg.clone();
     fcfg.store.url = format!("file://{}", future.join("archive").display());
     fcfg.tsa.builtin = Some(tsa_b.clone());

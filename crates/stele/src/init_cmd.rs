@@ -85,6 +85,7 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> Result<ExitCode, UsageError> 
                 now,
                 now + time::Duration::days(3 * 365),
                 None,
+                now,
             )?;
         }
         config.tsa.builtin = Some(tsa_dir.clone());

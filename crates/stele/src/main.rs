@@ -105,7 +105,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Check(args) => check_cmd::run(args),
         Command::Ers(cmd) => ers_cmd::run(cmd),
-        Command::Tsa(cmd) => tsa_cmd::run(cmd),
+        Command::Tsa(cmd) => tsa_cmd::run(&global, cmd),
     };
     match result {
         Ok(code) => code,

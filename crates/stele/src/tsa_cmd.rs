@@ -46,10 +46,14 @@ pub struct ServeArgs {
     addr: String,
 }
 
-pub fn run(cmd: TsaCommand) -> Result<ExitCode, UsageError> {
+/// `--now` (the global flag) dates the TSA: the default start of its certificate, and the time
+/// `serve` signs with, so a test can run a TSA in 2032 over real HTTP.
+pub fn run(global: &crate::context::GlobalArgs, cmd: TsaCommand) -> Result<ExitCode, UsageError> {
+    let clock = global.clock();
     match cmd {
         TsaCommand::Init(args) => {
-            let not_before = args.not_before.unwrap_or_else(OffsetDateTime::now_utc);
+            let now = clock.now();
+            let not_before = args.not_before.unwrap_or(now);
             let not_after = args
                 .not_after
                 .unwrap_or(not_before + time::Duration::days(3 * 365));
@@ -59,10 +63,11 @@ pub fn run(cmd: TsaCommand) -> Result<ExitCode, UsageError> {
                 not_before,
                 not_after,
                 args.root_not_after,
+                now,
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        TsaCommand::Serve(args) => serve(&args.dir, &args.addr),
+        TsaCommand::Serve(args) => serve(&args.dir, &args.addr, clock),
     }
 }
 
@@ -73,6 +78,7 @@ pub fn init(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
     root_not_after: Option<OffsetDateTime>,
+    now: OffsetDateTime,
 ) -> Result<(), UsageError> {
     let opts = TsaInitOptions {
         common_name: cn.to_string(),
@@ -80,7 +86,7 @@ pub fn init(
         not_after,
         root_not_after,
     };
-    tsa_init(dir, &opts, &SystemClock)
+    tsa_init(dir, &opts, &stele_tsp::FixedClock::new(now))
         .map_err(|e| UsageError(format!("cannot create the TSA in {}: {e}", dir.display())))?;
     println!(
         "created the built-in TSA in {} (root.pem, tsa.pem, tsa.key)\n\
@@ -94,7 +100,11 @@ pub fn init(
 }
 
 fn open(dir: &Path) -> Result<LocalTsa, UsageError> {
-    LocalTsa::open(dir, Arc::new(SystemClock)).map_err(|e| {
+    open_with(dir, Arc::new(SystemClock))
+}
+
+fn open_with(dir: &Path, clock: Arc<dyn stele_tsp::Clock>) -> Result<LocalTsa, UsageError> {
+    LocalTsa::open(dir, clock).map_err(|e| {
         UsageError(format!(
             "cannot open the built-in TSA in {} ({e}); create one with `stele tsa init --dir {}`",
             dir.display(),
@@ -103,8 +113,8 @@ fn open(dir: &Path) -> Result<LocalTsa, UsageError> {
     })
 }
 
-fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
-    let tsa = Arc::new(open(dir)?);
+fn serve(dir: &Path, addr: &str, clock: Arc<dyn stele_tsp::Clock>) -> Result<ExitCode, UsageError> {
+    let tsa = Arc::new(open_with(dir, clock)?);
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| UsageError(format!("cannot start: {e}")))?;
     rt.block_on(async move {
