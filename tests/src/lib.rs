@@ -2,6 +2,7 @@
 //! and how to run the one against the other.
 
 pub mod pki;
+pub mod weed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
