@@ -103,6 +103,7 @@ impl Weed {
             s3_port: p[6],
         };
         server.create_bucket(weed, &format!("127.0.0.1:{}.{}", p[0], p[1]));
+        wait_writable(p[0]);
         server
     }
 
@@ -332,4 +333,28 @@ async fn seaweedfs() {
     let tamper = Tamper::Raw(server.raw("audit"));
     common::audit(&server.store("audit"), &tamper).await;
     eprintln!("operation suite passed on S3 ({:.1?})", step.elapsed());
+}
+
+/// Waits until the master hands out a file id: its volumes are grown and a write can land.
+/// Growing the first volumes can take longer than an S3 client's request timeout on a loaded
+/// machine, so the first PUT must not be what triggers it.
+fn wait_writable(master_port: u16) {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", master_port)) {
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+            let req = format!("GET /dir/assign HTTP/1.0\r\nHost: 127.0.0.1:{master_port}\r\n\r\n");
+            let mut body = String::new();
+            if s.write_all(req.as_bytes()).is_ok() && s.read_to_string(&mut body).is_ok() {
+                if body.contains("\"fid\"") {
+                    return;
+                }
+                last = body;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("SeaweedFS never became writable (last /dir/assign answer: {last})");
 }
