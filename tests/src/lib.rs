@@ -1,6 +1,7 @@
 //! Helpers for Stele's end-to-end tests: where the `stele` binary and the interop corpus are,
 //! and how to run the one against the other.
 
+pub mod archive;
 pub mod pki;
 pub mod weed;
 

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use stele_tests::archive::{init_with, rfc, signed_cong_van, stele_at, tsa_init};
 use stele_tests::pki::TestPki;
 use stele_tests::{describe, stele_bin};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 const METADATA: &str = r#"{
     "OrganId": "000.00.00.H12", "CodeNumber": "210", "CodeNotation": "UBND-VP", "TypeName": "Công văn",
@@ -68,25 +69,6 @@ fn assert_valid(v: &jsonschema::Validator, what: &str, doc: &Value) {
     assert!(errors.is_empty(), "{what}: {errors:#?}\n{doc:#}");
 }
 
-fn rfc(t: OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-}
-
-/// `stele --config <home>/stele.toml --now <now> args…`
-fn stele_at(home: &Path, now: OffsetDateTime, args: &[&str]) -> Output {
-    Command::new(stele_bin())
-        .arg("--config")
-        .arg(home.join("stele.toml"))
-        .arg("--now")
-        .arg(rfc(now))
-        .args(args)
-        .output()
-        .expect("run stele")
-}
-
 /// Runs a command and returns its JSON, asserting the exit code.
 fn json_of(out: Output, code: i32) -> Value {
     assert_eq!(out.status.code(), Some(code), "{}", describe(&out));
@@ -140,26 +122,20 @@ fn renew_and_verify_json_follow_their_schemas() {
     let home = tmp.path().join("stele");
 
     // An archive whose built-in TSA A is valid three years from t0, trusting the test PKI.
-    let out = Command::new(stele_bin())
-        .arg("--now")
-        .arg(rfc(t0))
-        .args(["init", "--dir"])
-        .arg(&home)
-        .arg("--trust")
-        .arg(pki.trust_anchor())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", describe(&out));
+    init_with(
+        Command::new(stele_bin()),
+        &home,
+        t0,
+        &[],
+        pki.trust_anchor(),
+    );
 
     // Two CMS documents, one signed by the leader, one by the agency.
     let docs = tmp.path().join("documents");
     std::fs::create_dir_all(&docs).unwrap();
-    for (i, signer) in [&pki.leader, &pki.agency].into_iter().enumerate() {
-        let content = format!(
-            "ỦY BAN NHÂN DÂN TỈNH HÀ GIANG\nCông văn số {}/UBND-VP\nV/v lưu trữ hồ sơ điện tử có chữ ký số.\n",
-            210 + i
-        );
-        let p7m = pki.sign_cms_enveloping(content.as_bytes(), signer, false);
+    // 210 is even: the leader's; 211 the agency's.
+    for i in 0..2 {
+        let p7m = signed_cong_van(pki, 210 + i, "V/v lưu trữ hồ sơ điện tử có chữ ký số.");
         std::fs::write(docs.join(format!("cong-van-{}.p7m", 210 + i)), p7m).unwrap();
     }
     let meta = tmp.path().join("meta.json");
@@ -227,20 +203,13 @@ fn renew_and_verify_json_follow_their_schemas() {
 
     // Renewal is due when TSA A's certificate is within the 180 days' margin; TSA B takes over.
     let due = t0 + Duration::days(3 * 365 - 170);
-    let out = Command::new(stele_bin())
-        .args(["tsa", "init", "--dir"])
-        .arg(home.join("tsa-b"))
-        .args([
-            "--cn",
-            "Stele TSA B",
-            "--not-before",
-            &rfc(due - Duration::days(30)),
-            "--not-after",
-            &rfc(t0 + Duration::days(12 * 365)),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", describe(&out));
+    tsa_init(
+        &home,
+        "tsa-b",
+        "Stele TSA B",
+        due - Duration::days(30),
+        t0 + Duration::days(12 * 365),
+    );
     set_key(&home, "tsa", "builtin", &toml_string(&home.join("tsa-b")));
     set_key(
         &home,

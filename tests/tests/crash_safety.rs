@@ -23,6 +23,10 @@ use std::time::{Duration as Wall, Instant};
 
 use serde_json::Value;
 use stele_asn1::DigestAlgorithm;
+use stele_tests::archive::{
+    clone_installation, init_with, json, json_lines, ok, read_config, retire_sha256_for_hash_trees,
+    rfc, section, signed_cong_van, switch_tsa, tsa_init, with_config,
+};
 use stele_tests::pki::TestPki;
 use stele_tests::{describe, stele_bin};
 use time::{Duration, OffsetDateTime};
@@ -96,47 +100,15 @@ fn run_rng(base: u64, phase: u64, n: usize) -> Rng {
     Rng::new(mix.next())
 }
 
-fn rfc(t: OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-}
-
 fn stele_cmd(config: &Path, now: OffsetDateTime, args: &[&str]) -> Command {
     let mut c = Command::new(stele_bin());
-    c.env_remove("STELE_CONFIG")
-        .arg("--config")
-        .arg(config)
-        .arg("--now")
-        .arg(rfc(now))
-        .args(args);
-    c
+    c.env_remove("STELE_CONFIG");
+    with_config(c, config, now, args)
 }
 
 /// `stele --config <config> --now <now> args…`, run to its end.
 fn stele(config: &Path, now: OffsetDateTime, args: &[&str]) -> Output {
     stele_cmd(config, now, args).output().expect("run stele")
-}
-
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "{}", describe(&out));
-    out
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(out)))
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("line `{l}` is not JSON ({e}):\n{}", describe(out)))
-        })
-        .collect()
 }
 
 /// Starts `stele args` with its output in `log`, SIGKILLs it after `delay` (`Child::kill`) and
@@ -175,93 +147,6 @@ fn timed(config: &Path, now: OffsetDateTime, args: &[&str]) -> (Output, Wall) {
     let start = Instant::now();
     let out = ok(stele(config, now, args));
     (out, start.elapsed())
-}
-
-fn tsa_init(home: &Path, name: &str, cn: &str, from: OffsetDateTime, to: OffsetDateTime) {
-    ok(Command::new(stele_bin())
-        .args(["tsa", "init", "--dir"])
-        .arg(home.join(name))
-        .args([
-            "--cn",
-            cn,
-            "--not-before",
-            &rfc(from),
-            "--not-after",
-            &rfc(to),
-        ])
-        .output()
-        .unwrap());
-}
-
-fn read_config(path: &Path) -> toml::Table {
-    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn section<'a>(cfg: &'a mut toml::Table, name: &str) -> &'a mut toml::Table {
-    cfg.entry(name)
-        .or_insert_with(|| toml::Value::Table(Default::default()))
-        .as_table_mut()
-        .unwrap()
-}
-
-fn edit_config(home: &Path, edit: impl FnOnce(&mut toml::Table)) {
-    let path = home.join("stele.toml");
-    let mut cfg = read_config(&path);
-    edit(&mut cfg);
-    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
-}
-
-/// Points `[tsa] builtin` at the TSA in `name` and adds its root to `[tsa] trust`.
-fn switch_tsa(home: &Path, name: &str) {
-    edit_config(home, |cfg| {
-        let tsa = section(cfg, "tsa");
-        let dir = home.join(name);
-        tsa.insert("builtin".into(), dir.display().to_string().into());
-        tsa.entry("trust")
-            .or_insert_with(|| toml::Value::Array(Vec::new()))
-            .as_array_mut()
-            .unwrap()
-            .push(dir.join("root.pem").display().to_string().into());
-    });
-}
-
-/// An algorithm policy retiring SHA-256 for hash trees on `date`, named in `[policy] file`.
-fn retire_sha256_for_hash_trees(home: &Path, date: OffsetDateTime) {
-    let policy = home.join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "[hash_tree]\nsha256 = {:04}-{:02}-{:02}\n",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        ),
-    )
-    .unwrap();
-    edit_config(home, |cfg| {
-        section(cfg, "policy").insert("file".into(), policy.display().to_string().into());
-    });
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A copy of the whole installation (configuration, TSAs, archive) with its paths rewritten.
-fn clone_installation(from: &Path, to: &Path) {
-    copy_dir(from, to);
-    let cfg = std::fs::read_to_string(to.join("stele.toml")).unwrap();
-    let cfg = cfg.replace(from.to_str().unwrap(), to.to_str().unwrap());
-    std::fs::write(to.join("stele.toml"), cfg).unwrap();
 }
 
 /// Committed objects in `store/<dir>` (staging files `<key>#<n>` of interrupted writes are
@@ -328,11 +213,7 @@ fn documents(pki: &TestPki, folder: &Path, numbers: std::ops::Range<usize>) -> V
     std::fs::create_dir_all(folder).unwrap();
     let mut ids: Vec<String> = numbers
         .map(|n| {
-            let content = format!(
-                "ỦY BAN NHÂN DÂN TỈNH HÀ GIANG\nCông văn số {n}/UBND-VP\nV/v lưu trữ hồ sơ điện tử có chữ ký số.\n"
-            );
-            let signer = if n % 2 == 0 { &pki.leader } else { &pki.agency };
-            let p7m = pki.sign_cms_enveloping(content.as_bytes(), signer, false);
+            let p7m = signed_cong_van(pki, n, "V/v lưu trữ hồ sơ điện tử có chữ ký số.");
             std::fs::write(folder.join(format!("cong-van-{n:03}.p7m")), &p7m).unwrap();
             hex::encode(DigestAlgorithm::Sha256.digest(&p7m))
         })
@@ -361,16 +242,9 @@ fn killed_ingest_seal_and_renew_leave_a_sound_archive() {
         t0 - Duration::days(1),
         t0 + Duration::days(365),
     );
-    ok(Command::new(stele_bin())
-        .env_remove("STELE_CONFIG")
-        .arg("--now")
-        .arg(rfc(t0))
-        .args(["init", "--dir"])
-        .arg(&home)
-        .arg("--trust")
-        .arg(pki.trust_anchor())
-        .output()
-        .unwrap());
+    let mut init = Command::new(stele_bin());
+    init.env_remove("STELE_CONFIG");
+    init_with(init, &home, t0, &[], pki.trust_anchor());
 
     // The documents: CMS enveloping signatures by the leader and the agency in turn.
     let docs = tmp.path().join("documents");

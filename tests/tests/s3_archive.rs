@@ -13,6 +13,10 @@ use std::time::Instant;
 
 use serde_json::Value;
 use stele_asn1::DigestAlgorithm;
+use stele_tests::archive::{
+    edit_config, init_with, json, json_lines, ok, rfc, section, signed_cong_van, switch_tsa,
+    tsa_init_with, with_config,
+};
 use stele_tests::pki::{pyhanko, TestPki};
 use stele_tests::weed::{self, Weed};
 use stele_tests::{describe, stele_bin};
@@ -24,13 +28,6 @@ const METADATA: &str = r#"{
     "Subject": "Về việc lưu trữ hồ sơ điện tử trên kho S3",
     "Confidentiality": "none", "Retention": "01", "AccessMode": "01"
 }"#;
-
-fn rfc(t: OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-}
 
 /// `stele` with the S3 credentials in its environment (and nothing else that could point it
 /// elsewhere).
@@ -45,79 +42,9 @@ fn stele_cmd() -> Command {
 
 /// `stele --config <home>/stele.toml --now <now> args…`
 fn stele_at(home: &Path, now: OffsetDateTime, args: &[&str]) -> Output {
-    stele_cmd()
-        .arg("--config")
-        .arg(home.join("stele.toml"))
-        .arg("--now")
-        .arg(rfc(now))
-        .args(args)
+    with_config(stele_cmd(), &home.join("stele.toml"), now, args)
         .output()
         .expect("run stele")
-}
-
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "{}", describe(&out));
-    out
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(out)))
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("line `{l}` is not JSON ({e}):\n{}", describe(out)))
-        })
-        .collect()
-}
-
-fn tsa_init(home: &Path, name: &str, cn: &str, from: OffsetDateTime, to: OffsetDateTime) {
-    ok(stele_cmd()
-        .args(["tsa", "init", "--dir"])
-        .arg(home.join(name))
-        .args([
-            "--cn",
-            cn,
-            "--not-before",
-            &rfc(from),
-            "--not-after",
-            &rfc(to),
-        ])
-        .output()
-        .unwrap());
-}
-
-fn edit_config(home: &Path, edit: impl FnOnce(&mut toml::Table)) {
-    let path = home.join("stele.toml");
-    let mut cfg: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    edit(&mut cfg);
-    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
-}
-
-fn section<'a>(cfg: &'a mut toml::Table, name: &str) -> &'a mut toml::Table {
-    cfg.entry(name)
-        .or_insert_with(|| toml::Value::Table(Default::default()))
-        .as_table_mut()
-        .unwrap()
-}
-
-/// Points `[tsa] builtin` at the TSA in `name` and adds its root to `[tsa] trust` (the old
-/// roots stay: the evidence they signed must stay verifiable).
-fn switch_tsa(home: &Path, name: &str) {
-    edit_config(home, |cfg| {
-        let tsa = section(cfg, "tsa");
-        let dir = home.join(name);
-        tsa.insert("builtin".into(), dir.display().to_string().into());
-        tsa.entry("trust")
-            .or_insert_with(|| toml::Value::Array(Vec::new()))
-            .as_array_mut()
-            .unwrap()
-            .push(dir.join("root.pem").display().to_string().into());
-    });
 }
 
 fn sha256_hex(path: &Path) -> String {
@@ -148,7 +75,8 @@ fn archive_on_seaweedfs_sealed_renewed_verified_exported_audited() {
     std::fs::create_dir_all(&home).unwrap();
 
     // TSA A, valid two years and forty days; the archive in s3://stele/archive.
-    tsa_init(
+    tsa_init_with(
+        stele_cmd(),
         &home,
         "tsa",
         "Stele TSA A",
@@ -156,15 +84,13 @@ fn archive_on_seaweedfs_sealed_renewed_verified_exported_audited() {
         t0 + Duration::days(770),
     );
     let store_url = format!("s3://{}/archive", weed::BUCKET);
-    ok(stele_cmd()
-        .arg("--now")
-        .arg(rfc(t0))
-        .args(["init", "--dir"])
-        .arg(&home)
-        .args(["--store", &store_url, "--trust"])
-        .arg(pki.trust_anchor())
-        .output()
-        .unwrap());
+    init_with(
+        stele_cmd(),
+        &home,
+        t0,
+        &["--store", &store_url],
+        pki.trust_anchor(),
+    );
     let endpoint = server.endpoint();
     edit_config(&home, |cfg| {
         let store = section(cfg, "store");
@@ -184,15 +110,10 @@ fn archive_on_seaweedfs_sealed_renewed_verified_exported_audited() {
     std::fs::copy(&pdfs.leader, &files[0]).unwrap();
     std::fs::copy(&pdfs.leader_agency, &files[1]).unwrap();
     for i in 0..4 {
-        let content = format!(
-            "ỦY BAN NHÂN DÂN TỈNH HÀ GIANG\nCông văn số {}/UBND-VP\nV/v lưu trữ trên kho S3 (bản {i}).\n",
-            200 + i
-        );
-        let signer = if i % 2 == 0 { &pki.leader } else { &pki.agency };
         let path = docs.join("cms").join(format!("cong-van-{}.p7m", 200 + i));
         std::fs::write(
             &path,
-            pki.sign_cms_enveloping(content.as_bytes(), signer, false),
+            signed_cong_van(pki, 200 + i, &format!("V/v lưu trữ trên kho S3 (bản {i}).")),
         )
         .unwrap();
         files.push(path);
@@ -258,7 +179,8 @@ fn archive_on_seaweedfs_sealed_renewed_verified_exported_audited() {
 
     // Two years on, A expires within the margin: renewed under TSA B, once.
     let t2 = t0 + Duration::days(730);
-    tsa_init(
+    tsa_init_with(
+        stele_cmd(),
         &home,
         "tsa-b",
         "Stele TSA B",

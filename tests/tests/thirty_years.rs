@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use stele_tests::archive::{
+    clone_installation, init_with, json, ok, retire_sha256_for_hash_trees, rfc, signed_cong_van,
+    stele_at, switch_tsa, tsa_init,
+};
 use stele_tests::pki::{pyhanko, TestPki};
 use stele_tests::{describe, stele_bin};
 use time::{Duration, OffsetDateTime};
@@ -21,125 +25,6 @@ const METADATA: &str = r#"{
     "Subject": "V/v lưu trữ hồ sơ điện tử có chữ ký số",
     "Confidentiality": "none", "Retention": "01", "AccessMode": "01"
 }"#;
-
-fn rfc(t: OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-}
-
-/// `stele --config <dir>/stele.toml --now <now> args…`
-fn stele_at(dir: &Path, now: OffsetDateTime, args: &[&str]) -> Output {
-    Command::new(stele_bin())
-        .arg("--config")
-        .arg(dir.join("stele.toml"))
-        .arg("--now")
-        .arg(rfc(now))
-        .args(args)
-        .output()
-        .expect("run stele")
-}
-
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "{}", describe(&out));
-    out
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(out)))
-}
-
-fn tsa_init(dir: &Path, name: &str, cn: &str, from: OffsetDateTime, to: OffsetDateTime) {
-    ok(Command::new(stele_bin())
-        .args(["tsa", "init", "--dir"])
-        .arg(dir.join(name))
-        .args([
-            "--cn",
-            cn,
-            "--not-before",
-            &rfc(from),
-            "--not-after",
-            &rfc(to),
-        ])
-        .output()
-        .unwrap());
-}
-
-/// Points `[tsa]` at the built-in TSA in `name` and adds its root to the TSA anchors (the old
-/// ones stay: evidence made by them must stay verifiable).
-fn switch_tsa(dir: &Path, name: &str) {
-    let path = dir.join("stele.toml");
-    let mut cfg: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let tsa = cfg
-        .entry("tsa")
-        .or_insert_with(|| toml::Value::Table(Default::default()))
-        .as_table_mut()
-        .unwrap();
-    tsa.insert(
-        "builtin".into(),
-        toml::Value::String(dir.join(name).display().to_string()),
-    );
-    let trust = tsa
-        .entry("trust")
-        .or_insert_with(|| toml::Value::Array(Vec::new()))
-        .as_array_mut()
-        .unwrap();
-    trust.push(toml::Value::String(
-        dir.join(name).join("root.pem").display().to_string(),
-    ));
-    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
-}
-
-/// Writes an algorithm policy retiring SHA-256 for hash trees on `date` and names it in the
-/// configuration.
-fn retire_sha256_for_hash_trees(dir: &Path, date: OffsetDateTime) {
-    let policy = dir.join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "[hash_tree]\nsha256 = {:04}-{:02}-{:02}\n",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        ),
-    )
-    .unwrap();
-    let path = dir.join("stele.toml");
-    let mut cfg: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let section = cfg
-        .entry("policy")
-        .or_insert_with(|| toml::Value::Table(Default::default()))
-        .as_table_mut()
-        .unwrap();
-    section.insert(
-        "file".into(),
-        toml::Value::String(policy.display().to_string()),
-    );
-    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A copy of the whole installation (configuration, TSAs, archive) with paths rewritten.
-fn clone_installation(from: &Path, to: &Path) {
-    copy_dir(from, to);
-    let cfg = std::fs::read_to_string(to.join("stele.toml")).unwrap();
-    let cfg = cfg.replace(from.to_str().unwrap(), to.to_str().unwrap());
-    std::fs::write(to.join("stele.toml"), cfg).unwrap();
-}
 
 fn verify(dir: &Path, at: OffsetDateTime, id: &str) -> (Output, Value) {
     let out = stele_at(dir, at, &["verify", id, "--at", &rfc(at), "--json"]);
@@ -159,12 +44,11 @@ fn documents(pki: &TestPki, folder: &Path) -> usize {
     .unwrap();
     std::fs::copy(&pdfs.leader, folder.join("quyet-dinh-lanh-dao.pdf")).unwrap();
     for i in 0..48 {
-        let content = format!(
-            "ỦY BAN NHÂN DÂN TỈNH HÀ GIANG\nCông văn số {}/UBND-VP\nV/v lưu trữ hồ sơ điện tử có chữ ký số (bản {i}).\n",
-            100 + i
+        let p7m = signed_cong_van(
+            pki,
+            100 + i,
+            &format!("V/v lưu trữ hồ sơ điện tử có chữ ký số (bản {i})."),
         );
-        let signer = if i % 2 == 0 { &pki.leader } else { &pki.agency };
-        let p7m = pki.sign_cms_enveloping(content.as_bytes(), signer, false);
         std::fs::write(folder.join(format!("cong-van-{:03}.p7m", 100 + i)), p7m).unwrap();
     }
     50
@@ -188,15 +72,13 @@ fn thirty_years_sealed_renewed_rehashed_and_verified() {
         t0 - Duration::days(1),
         t0 + Duration::days(770),
     );
-    let init = ok(Command::new(stele_bin())
-        .arg("--now")
-        .arg(rfc(t0))
-        .args(["init", "--dir"])
-        .arg(&home)
-        .arg("--trust")
-        .arg(pki.trust_anchor())
-        .output()
-        .unwrap());
+    let init = init_with(
+        Command::new(stele_bin()),
+        &home,
+        t0,
+        &[],
+        pki.trust_anchor(),
+    );
     let said =
         String::from_utf8_lossy(&init.stdout).to_string() + &String::from_utf8_lossy(&init.stderr);
     assert!(said.contains("built-in"), "{said}");
