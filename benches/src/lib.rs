@@ -19,12 +19,17 @@ pub fn ops_per_sec(min: Duration, mut f: impl FnMut()) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Peak resident memory of this process in MiB (Linux `VmHWM`), if known.
-pub fn peak_rss_mib() -> Option<f64> {
+/// One `/proc/self/status` field in MiB (`VmHWM`, `VmRSS`), if known.
+fn status_mib(name: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(name))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Peak resident memory of this process in MiB (Linux `VmHWM`), if known.
+pub fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM:")
 }
 
 /// CPU time (user + system) from a `getrusage` record.
@@ -130,4 +135,24 @@ pub fn run_measured(cmd: &mut std::process::Command) -> Measured {
         wall,
         cpu: rusage_cpu(&ru),
     }
+}
+
+/// Peak resident memory (VmHWM) and current resident memory (VmRSS), in MiB (NaN if unknown).
+pub fn rss_mib() -> (f64, f64) {
+    (
+        status_mib("VmHWM:").unwrap_or(f64::NAN),
+        status_mib("VmRSS:").unwrap_or(f64::NAN),
+    )
+}
+
+/// Returns freed heap to the system (so a later phase cannot hide in memory an earlier one
+/// freed) and resets VmHWM to the current RSS (Linux ≥ 4.0), so the peak of one phase can be
+/// read alone.
+pub fn reset_peak_rss() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of glibc's own heap.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }

@@ -22,35 +22,10 @@ use std::time::{Duration, Instant};
 use stele_archive::sealing::{make_batch, write_batch, PendingRecord};
 use stele_archive::SealBatch;
 use stele_asn1::DigestAlgorithm;
+use stele_benches::{reset_peak_rss, rss_mib};
 use stele_store::{Store, StoreConfig};
 use stele_tsp::{tsa_init, FixedClock, LocalTsa, TsaInitOptions};
 use time::macros::datetime;
-
-/// Peak resident memory (VmHWM) and current resident memory (VmRSS), in MiB.
-fn rss_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .map_or(f64::NAN, |kib| kib / 1024.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
-/// Returns freed heap to the system (so a later phase cannot hide in memory an earlier one
-/// freed) and resets VmHWM to the current RSS (Linux ≥ 4.0), so the peak of one phase can be
-/// read alone.
-fn reset_peak_rss() -> bool {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of glibc's own heap.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()

@@ -9,7 +9,7 @@ use stele_archive::renewal::RenewalAction;
 use stele_archive::{
     plan, renew, report_html, seal_pending, EvidenceIndex, JobHolder, LongTermVerifier,
     RecordVerdict, RenewalRun, RenewalSettings, SealOutcome, SealSettings, TimeStamper,
-    TokenChecker,
+    TokenChecker, VerifiedRecord,
 };
 use time::OffsetDateTime;
 
@@ -238,16 +238,19 @@ fn print_plan(p: &stele_archive::RenewalPlan) {
     }
 }
 
-/// Exit 0 PASSED, 1 FAILED or INDETERMINATE, 2 usage (unknown record, bad flags).
-pub fn verify_cmd(global: &GlobalArgs, args: VerifyArgs) -> Result<ExitCode, UsageError> {
-    let ctx = Context::open(global)?;
-    let id = ctx.record_id(&args.id)?;
-    let at = args.at.unwrap_or_else(|| ctx.now());
+/// Long-term verification of record `id` at `at` with the configuration's TSA anchors, trust
+/// store and policy (what `verify` and `export` both report).
+pub(crate) fn verify_record(
+    ctx: &Context,
+    id: &stele_store::RecordId,
+    at: OffsetDateTime,
+) -> Result<VerifiedRecord, UsageError> {
     let index = ctx
         .block_on(EvidenceIndex::load(ctx.store()))
         .map_err(|e| UsageError(format!("cannot read the evidence: {e}")))?;
     let tokens = TokenChecker::trusting(ctx.tsa_anchors()?);
-    // Judged offline: only the material sealed with the record counts, years later.
+    // Judged offline: only the material sealed with the record counts, years later. Built and
+    // dropped here, outside the runtime: a validator may own a blocking HTTP client.
     let validator = ctx.signature_validator()?.offline();
     let policy = ctx.config.algorithm_policy()?;
     let verifier = LongTermVerifier {
@@ -256,9 +259,16 @@ pub fn verify_cmd(global: &GlobalArgs, args: VerifyArgs) -> Result<ExitCode, Usa
         signatures: &validator,
         policy: &policy,
     };
-    let v = ctx
-        .block_on(verifier.verify(ctx.store(), &id, at))
-        .map_err(|e| UsageError(e.to_string()))?;
+    ctx.block_on(verifier.verify(ctx.store(), id, at))
+        .map_err(|e| UsageError(e.to_string()))
+}
+
+/// Exit 0 PASSED, 1 FAILED or INDETERMINATE, 2 usage (unknown record, bad flags).
+pub fn verify_cmd(global: &GlobalArgs, args: VerifyArgs) -> Result<ExitCode, UsageError> {
+    let ctx = Context::open(global)?;
+    let id = ctx.record_id(&args.id)?;
+    let at = args.at.unwrap_or_else(|| ctx.now());
+    let v = verify_record(&ctx, &id, at)?;
     let r = &v.verification;
     if args.json {
         println!("{}", serde_json::to_string_pretty(r)?);

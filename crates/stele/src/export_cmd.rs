@@ -29,10 +29,7 @@ use std::process::ExitCode;
 use clap::Args;
 use der::Encode;
 use stele_archive::ingest::RecordFile;
-use stele_archive::{
-    report_html, EvidenceIndex, LongTermVerifier, RecordManifest, RecordVerdict,
-    RecordVerification, TokenChecker,
-};
+use stele_archive::{report_html, RecordManifest, RecordVerdict, RecordVerification};
 use stele_asn1::DigestAlgorithm;
 use stele_ers::EvidenceRecord;
 use stele_store::BlobRef;
@@ -67,23 +64,8 @@ pub fn run(global: &GlobalArgs, args: ExportArgs) -> Result<ExitCode, UsageError
     let id = ctx.record_id(&args.id)?;
     let at = args.at.unwrap_or_else(|| ctx.now());
 
-    let index = ctx
-        .block_on(EvidenceIndex::load(ctx.store()))
-        .map_err(|e| UsageError(format!("cannot read the evidence: {e}")))?;
     let anchors = ctx.tsa_anchors()?;
-    let tokens = TokenChecker::trusting(anchors.clone());
-    // Built and dropped here, outside the runtime: it may own a blocking HTTP client.
-    let validator = ctx.signature_validator()?.offline();
-    let policy = ctx.config.algorithm_policy()?;
-    let verifier = LongTermVerifier {
-        index: &index,
-        tokens: &tokens,
-        signatures: &validator,
-        policy: &policy,
-    };
-    let verified = ctx
-        .block_on(verifier.verify(ctx.store(), &id, at))
-        .map_err(|e| UsageError(e.to_string()))?;
+    let verified = crate::evidence_cmd::verify_record(&ctx, &id, at)?;
     let v = &verified.verification;
     let m = &verified.manifest;
     let Some(er) = &verified.evidence_record else {
