@@ -2,6 +2,7 @@
 //! and how to run the one against the other.
 
 pub mod archive;
+pub mod office;
 pub mod pki;
 pub mod weed;
 

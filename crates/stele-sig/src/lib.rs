@@ -24,6 +24,7 @@ pub mod document;
 pub mod pdf;
 pub mod report;
 mod subject;
+pub mod text;
 pub mod verify;
 
 pub use crate::cms::{
@@ -45,6 +46,7 @@ pub use crate::report::{
     SubIndication, TimestampReport, ValidationMaterial,
 };
 pub use crate::subject::{certificate_holder, holder_name};
+pub use crate::text::{extract_text, ExtractedText, TextError, TextLimit, TextLimits};
 pub use crate::verify::{
     verify_signer, verify_signer_with, AlgorithmStatus, AlgorithmUse, AttributeCheck,
     ClaimedSigningTime, ContentOutcome, SignatureCheck, SignatureTimestamp,

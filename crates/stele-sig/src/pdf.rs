@@ -463,7 +463,7 @@ impl PdfSignatures {
 /// no state is left half-updated (hence `AssertUnwindSafe`). The process's panic hook still
 /// runs (printing the message to stderr by default); a library must not replace that global
 /// hook. With `panic = "abort"` the guard cannot help; the workspace keeps unwinding.
-fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         payload
             .downcast_ref::<&str>()
