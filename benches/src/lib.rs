@@ -1,5 +1,7 @@
 //! Shared helpers for the benchmark binaries in `src/bin/`.
 
+pub mod vi_corpus;
+
 use std::time::{Duration, Instant};
 
 /// Runs `f` repeatedly for at least `min` and returns operations per second.
