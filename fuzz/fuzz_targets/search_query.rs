@@ -81,6 +81,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     match index().search(&req) {
         Ok(res) => {
             assert!(res.hits.len() <= req.limit);
+            let visible = index().num_records(req.clearance).expect("count");
+            assert!(res.total <= visible, "{} > {visible}", res.total);
+            for f in &res.facets.confidentiality {
+                let level: Confidentiality = f.value.parse().expect("a level");
+                assert!(req.clearance.allows(level), "facet {}", f.value);
+            }
             for h in &res.hits {
                 assert!(req.clearance.allows(h.confidentiality));
                 let _ = h.snippet.to_html();

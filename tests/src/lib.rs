@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod office;
 pub mod pki;
+pub mod schemas;
 pub mod weed;
 
 use std::path::{Path, PathBuf};

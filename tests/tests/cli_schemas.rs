@@ -6,12 +6,13 @@
 //! The archive is small and real: `stele init`, two CMS documents signed with the test PKI,
 //! `stele seal`, and a second TSA for the renewal, all through the command line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 use stele_tests::archive::{init_with, rfc, signed_cong_van, stele_at, tsa_init};
 use stele_tests::pki::TestPki;
+use stele_tests::schemas::{assert_valid, validator};
 use stele_tests::{describe, stele_bin};
 use time::Duration;
 
@@ -22,52 +23,6 @@ const METADATA: &str = r#"{
     "SignerInfo": [{"Position": "Chủ tịch", "FullName": "Nguyễn Văn An"}],
     "Confidentiality": "none", "Retention": "01", "AccessMode": "01"
 }"#;
-
-fn schemas_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
-}
-
-/// Serves `https://stele.example/schemas/NAME` from `schemas/NAME`, so one schema's `$ref` to
-/// another resolves offline.
-struct SchemaFolder;
-
-impl jsonschema::Retrieve for SchemaFolder {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let name = uri
-            .as_str()
-            .strip_prefix("https://stele.example/schemas/")
-            .filter(|n| !n.contains('/'))
-            .ok_or_else(|| format!("{} is not one of Stele's schemas", uri.as_str()))?;
-        Ok(serde_json::from_str(&std::fs::read_to_string(
-            schemas_dir().join(name),
-        )?)?)
-    }
-}
-
-fn validator(name: &str) -> jsonschema::Validator {
-    let path = schemas_dir().join(name);
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("schema"))
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    jsonschema::meta::validate(&schema)
-        .unwrap_or_else(|e| panic!("{name} is not valid draft 2020-12: {e}"));
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .with_retriever(SchemaFolder)
-        .build(&schema)
-        .unwrap_or_else(|e| panic!("{name} does not compile: {e}"))
-}
-
-fn assert_valid(v: &jsonschema::Validator, what: &str, doc: &Value) {
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{what}: {errors:#?}\n{doc:#}");
-}
 
 /// Runs a command and returns its JSON, asserting the exit code.
 fn json_of(out: Output, code: i32) -> Value {

@@ -57,6 +57,7 @@ pub struct Config {
     pub tsa: TsaSection,
     pub seal: SealSection,
     pub renewal: RenewalSection,
+    pub index: IndexSection,
     /// The file this configuration was read from (for messages); `None` when made in memory.
     #[serde(skip)]
     file: Option<PathBuf>,
@@ -83,6 +84,25 @@ impl Default for StoreSection {
             s3_region: None,
             s3_allow_http: false,
             fsync: true,
+        }
+    }
+}
+
+/// `[index]`: the search index, derived from the store and rebuilt by `stele reindex`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexSection {
+    /// A local folder (each node keeps its own; it is never the only copy of anything).
+    pub dir: PathBuf,
+    /// Memory the index writer may buffer before it flushes a segment, in MiB.
+    pub writer_mib: u32,
+}
+
+impl Default for IndexSection {
+    fn default() -> Self {
+        IndexSection {
+            dir: PathBuf::from("index"),
+            writer_mib: 256,
         }
     }
 }
@@ -274,6 +294,7 @@ impl Config {
         s.intermediates.iter_mut().for_each(fix);
         s.crls.iter_mut().for_each(fix);
         fix(&mut s.revocation_cache);
+        fix(&mut self.index.dir);
         if let Some(p) = &mut self.policy.file {
             fix(p);
         }
@@ -367,6 +388,13 @@ impl Config {
             }
             days("max_age_days", d)?;
         }
+        if !(16..=4000).contains(&self.index.writer_mib) {
+            return Err(self.value_error(
+                "index",
+                "writer_mib",
+                format!("{} is outside 16..=4000", self.index.writer_mib),
+            ));
+        }
         Ok(())
     }
 
@@ -399,6 +427,11 @@ impl Config {
     }
 
     /// `[seal] batch_size`.
+    /// The index writer's memory budget in bytes (tantivy needs at least 15 MB).
+    pub fn index_writer_bytes(&self) -> usize {
+        (self.index.writer_mib as usize) << 20
+    }
+
     pub fn seal_batch_size(&self) -> usize {
         usize::try_from(self.seal.batch_size).unwrap_or(usize::MAX)
     }
@@ -621,6 +654,18 @@ impl Config {
             "Seconds a node holds the renewal lease before another may take over.",
             "lease_seconds",
             Some(r.lease_seconds.to_string()),
+        );
+
+        let i = &self.index;
+        w.section(
+            "index",
+            "The search index: derived from the store, rebuilt by `stele reindex`, local to each node.",
+        );
+        w.key("Folder of the index.", "dir", Some(path(&i.dir)));
+        w.key(
+            "Memory the index writer buffers before writing a segment, in MiB (at least 16).",
+            "writer_mib",
+            Some(i.writer_mib.to_string()),
         );
         w.out
     }

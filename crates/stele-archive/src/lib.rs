@@ -8,6 +8,7 @@ pub mod config;
 pub mod epoch;
 pub mod evidence;
 mod files;
+pub mod indexing;
 pub mod ingest;
 pub mod lease;
 pub mod longterm;
@@ -25,6 +26,10 @@ pub use certs::{read_certificates, CertificateFileError};
 pub use epoch::RenewalEpoch;
 pub use evidence::{EvidenceError, EvidenceIndex, RecordDigests};
 pub use files::{digest_file, write_atomically};
+pub use indexing::{
+    document_text, index_records, indexed_record, record_text, reindex, IndexedOutcome,
+    IndexingError, IndexingReport,
+};
 pub use ingest::{Archive, IngestError, IngestOutcome, IngestPolicy, RecordManifest, Submission};
 pub use lease::JobHolder;
 pub use longterm::{

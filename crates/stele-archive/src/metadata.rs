@@ -60,6 +60,19 @@ pub enum Retention {
 }
 
 impl Retention {
+    /// The code as written in the metadata, `01`..`07`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Retention::Permanent => "01",
+            Retention::Years70 => "02",
+            Retention::Years50 => "03",
+            Retention::Years30 => "04",
+            Retention::Years20 => "05",
+            Retention::Years10 => "06",
+            Retention::Other => "07",
+        }
+    }
+
     /// Years kept, `None` for permanent and other.
     pub fn years(self) -> Option<u32> {
         match self {

@@ -115,6 +115,18 @@ impl Context {
         self.runtime.block_on(future)
     }
 
+    /// The runtime the store's reads run on, for library code that is blocking itself.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        self.runtime.handle()
+    }
+
+    /// The search index of `[index] dir` (made empty if absent). Its errors name the folder
+    /// and, for an index of another Stele version, say to run `stele reindex`.
+    pub fn search_index(&self) -> Result<stele_index::SearchIndex, UsageError> {
+        stele_index::SearchIndex::open_or_create(&self.config.index.dir)
+            .map_err(|e| UsageError(format!("{}: {e}", self.config.index.dir.display())))
+    }
+
     /// The signature validator of `[signatures]` and `[policy]`: trust anchors, intermediates,
     /// CRLs, algorithm policy, and a revocation fetcher caching in `revocation_cache`.
     pub fn signature_validator(&self) -> Result<SignatureValidator, UsageError> {
@@ -256,6 +268,15 @@ impl Context {
             ))),
         }
     }
+}
+
+/// `--jobs N`, or by default the number of CPUs.
+pub fn jobs_or_cpus(jobs: Option<u16>) -> usize {
+    jobs.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
 }
 
 /// `[store]` plus the S3 credentials of the environment (never in the file).

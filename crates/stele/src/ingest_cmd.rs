@@ -7,8 +7,11 @@ use std::process::ExitCode;
 use clap::Args;
 use futures::StreamExt;
 use serde_json::json;
-use stele_archive::{IngestError, IngestOutcome, IngestPolicy, RecordMetadata, Submission};
+use stele_archive::{
+    IndexedOutcome, IngestError, IngestOutcome, IngestPolicy, RecordMetadata, Submission,
+};
 use stele_sig::Indication;
+use stele_store::RecordId;
 
 use crate::context::{read_capped, Context, GlobalArgs};
 use crate::UsageError;
@@ -138,11 +141,7 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> Result<ExitCode, UsageError
     let archive = ctx.archive_with(IngestPolicy {
         allow_unsigned: args.allow_unsigned || ctx.config.signatures.allow_unsigned,
     })?;
-    let jobs = args.jobs.map(usize::from).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let jobs = crate::context::jobs_or_cpus(args.jobs);
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(files.len() as u64);
         if let Ok(style) =
@@ -155,28 +154,52 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> Result<ExitCode, UsageError
 
     let mut worst = Status::Archived;
     let mut counts = [0usize; 4];
-    ctx.block_on(
-        futures::stream::iter(files.iter())
-            .map(|path| ingest_one(&archive, path, meta.as_ref(), detached.as_ref()))
-            .buffered(jobs)
-            .for_each(|outcome| {
-                worst = worst.max(outcome.status);
-                counts[outcome.status as usize] += 1;
-                let line = outcome.line(args.json);
-                match &bar {
-                    Some(bar) => {
-                        bar.suspend(|| println!("{line}"));
-                        bar.set_message(outcome.file.clone());
-                        bar.inc(1);
+    let mut indexer = SearchFeed::open(&ctx, jobs);
+    // Ingest indexes as it goes: each chunk of files is archived, then indexed and committed,
+    // so an interrupted run leaves what it archived searchable.
+    for chunk in files.chunks(INDEX_CHUNK) {
+        let mut landed = Vec::new();
+        ctx.block_on(
+            futures::stream::iter(chunk.iter())
+                .map(|path| ingest_one(&archive, path, meta.as_ref(), detached.as_ref()))
+                .buffered(jobs)
+                .for_each(|outcome| {
+                    worst = worst.max(outcome.status);
+                    counts[outcome.status as usize] += 1;
+                    if let (Status::Archived | Status::Duplicate, Some(id)) =
+                        (outcome.status, &outcome.id)
+                    {
+                        landed.push((outcome.status, id.clone()));
                     }
-                    None => println!("{line}"),
+                    let line = outcome.line(args.json);
+                    match &bar {
+                        Some(bar) => {
+                            bar.suspend(|| println!("{line}"));
+                            bar.set_message(outcome.file.clone());
+                            bar.inc(1);
+                        }
+                        None => println!("{line}"),
+                    }
+                    futures::future::ready(())
+                }),
+        );
+        if let Some(feed) = &mut indexer {
+            if let Err(e) = feed.add(&ctx, landed) {
+                let msg = format!(
+                    "warning: the search index was not updated ({e}); the records are archived: run `stele reindex`"
+                );
+                match &bar {
+                    Some(bar) => bar.suspend(|| eprintln!("{msg}")),
+                    None => eprintln!("{msg}"),
                 }
-                futures::future::ready(())
-            }),
-    );
+                indexer = None;
+            }
+        }
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    drop(indexer);
     drop(archive);
     if !args.json {
         eprintln!(
@@ -263,6 +286,81 @@ async fn ingest_one(
             Outcome::failed(&file, Status::Rejected, source.to_string())
         }
         Err(e @ IngestError::Store(_)) => Outcome::failed(&file, Status::Error, e.to_string()),
+    }
+}
+
+/// Files archived between two index commits.
+const INDEX_CHUNK: usize = 256;
+
+/// The search index as ingest feeds it. The index is derived: when it cannot be opened or
+/// written, ingest warns and archives anyway; `stele reindex` catches up.
+struct SearchFeed {
+    index: stele_index::SearchIndex,
+    writer: stele_index::RecordWriter,
+    jobs: usize,
+}
+
+impl SearchFeed {
+    fn open(ctx: &Context, jobs: usize) -> Option<SearchFeed> {
+        let opened = ctx.search_index().and_then(|index| {
+            let writer = index
+                .writer(jobs, ctx.config.index_writer_bytes())
+                .map_err(|e| UsageError(e.to_string()))?;
+            Ok(SearchFeed {
+                index,
+                writer,
+                jobs,
+            })
+        });
+        match opened {
+            Ok(feed) => Some(feed),
+            Err(e) => {
+                eprintln!(
+                    "warning: records will not be searchable until `stele reindex`: {}",
+                    e.0
+                );
+                None
+            }
+        }
+    }
+
+    /// Indexes the new records, and the duplicates the index lacks, then commits.
+    fn add(&mut self, ctx: &Context, landed: Vec<(Status, String)>) -> Result<(), String> {
+        let mut ids = Vec::new();
+        for (status, id) in landed {
+            if status == Status::Duplicate && self.index.contains(&id).map_err(|e| e.to_string())? {
+                continue;
+            }
+            ids.push(RecordId::new(id).map_err(|e| e.to_string())?);
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let report = stele_archive::index_records(
+            ctx.runtime(),
+            ctx.store(),
+            &self.writer,
+            ids,
+            self.jobs,
+            &stele_sig::TextLimits::default(),
+            &|o| {
+                if let IndexedOutcome::Indexed {
+                    id, note: Some(n), ..
+                } = o
+                {
+                    eprintln!("note: search index: {id}: {n}");
+                }
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        self.writer.commit().map_err(|e| e.to_string())?;
+        if report.failed > 0 {
+            return Err(format!(
+                "{} record(s) could not be read back",
+                report.failed
+            ));
+        }
+        Ok(())
     }
 }
 

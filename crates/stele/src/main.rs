@@ -9,6 +9,7 @@ mod export_cmd;
 mod ingest_cmd;
 mod init_cmd;
 mod record_cmd;
+mod search_cmd;
 mod tsa_cmd;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,11 @@ enum Command {
     /// Export a record with its RFC 4998 evidence, validation data and a verification report,
     /// verifiable without Stele.
     Export(export_cmd::ExportArgs),
+    /// Search the archive: words with or without accents, "phrases", number/notation, and
+    /// metadata filters; highlighted snippets (full clearance: secret records included).
+    Search(search_cmd::SearchArgs),
+    /// Rebuild the search index from the store, in parallel (exit 1 if a record failed).
+    Reindex(search_cmd::ReindexArgs),
     /// Show a record: files, metadata, the validation verdict per signature.
     Show(record_cmd::ShowArgs),
     /// Write a file of a record (by default the original) to standard output or --out.
@@ -99,6 +105,8 @@ fn main() -> ExitCode {
         Command::Renew(args) => evidence_cmd::renew_cmd(&global, args),
         Command::Verify(args) => evidence_cmd::verify_cmd(&global, args),
         Command::Export(args) => export_cmd::run(&global, args),
+        Command::Search(args) => search_cmd::search(&global, args),
+        Command::Reindex(args) => search_cmd::reindex(&global, args),
         Command::Show(args) => record_cmd::show(&global, args),
         Command::Get(args) => record_cmd::get(&global, args),
         Command::Audit(args) => record_cmd::audit(&global, args),

@@ -214,11 +214,7 @@ fn problem_kind(p: &Problem) -> &'static str {
 
 pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageError> {
     let ctx = Context::open(global)?;
-    let jobs = args.jobs.map(usize::from).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let jobs = crate::context::jobs_or_cpus(args.jobs);
     let mut report = ctx
         .block_on(ctx.store().audit(jobs))
         .map_err(|e| UsageError(format!("the audit could not run: {e}")))?;
