@@ -20,7 +20,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::context::{absolute, GlobalArgs};
 use crate::UsageError;
-use crate::{ers_cmd, evidence_cmd, export_cmd, fmt_time, ingest_cmd, init_cmd, tsa_cmd};
+use crate::{
+    ers_cmd, evidence_cmd, export_cmd, fmt_time, ingest_cmd, init_cmd, search_cmd, tsa_cmd,
+};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -252,6 +254,36 @@ fn demo(dir: &Path, shown: &Path) -> Result<(), Failed> {
         ingest_cmd::run(&today, ingest).map_err(usage)?,
         "stele ingest did not archive every sample",
     )?;
+
+    // 3b. Search: ingest indexed them; accents are optional in queries.
+    steps.next("Searching the archive without accents (stele search)");
+    println!(
+        "   $ stele --config {} search \"ho so dien tu\"",
+        cfg_arg.display()
+    );
+    let search = parse::<search_cmd::SearchArgs>(&["ho so dien tu".into()])?;
+    steps.expect(
+        search_cmd::search(&today, search).map_err(usage)?,
+        "stele search failed",
+    )?;
+    let index_dir = Config::load(&config)
+        .map_err(|e| Failed(e.to_string()))?
+        .index
+        .dir;
+    let found = stele_index::SearchIndex::open_or_create(&index_dir)
+        .and_then(|index| {
+            index.search(&stele_index::SearchRequest {
+                clearance: stele_index::Clearance::FULL,
+                ..stele_index::SearchRequest::new("ho so dien tu")
+            })
+        })
+        .map_err(|e| Failed(format!("searching {}: {e}", index_dir.display())))?;
+    if found.hits.first().map(|h| h.id.as_str()) != Some(ids[1].as_str()) {
+        return Err(Failed(format!(
+            "searching \"ho so dien tu\" should find {} first",
+            SAMPLES[1].file
+        )));
+    }
 
     // 4. Seal.
     steps.next("Sealing the pending records: one hash tree, one timestamp (stele seal)");
