@@ -291,28 +291,66 @@ pub fn index_records(
     Ok(report)
 }
 
-/// Rebuilds the index from the store: every record, in parallel, committed once at the end —
-/// until then searches see the old index, so a crash mid-way leaves it as it was. An index of an
-/// older schema is removed and made anew. `on_total` hears the number of records first.
+/// What [`reindex`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReindexMode {
+    /// Every record, into an emptied index.
+    Rebuild,
+    /// Only the records the index lacks (ingested by another node, or while the index was
+    /// locked or unwritable); the rest stays as it is.
+    Missing,
+}
+
+/// How [`reindex`] runs.
+#[derive(Clone, Copy, Debug)]
+pub struct ReindexSettings {
+    pub mode: ReindexMode,
+    /// The index writer's memory (`[index] writer_mib`).
+    pub writer_bytes: usize,
+    /// Store reads at once, and indexing threads.
+    pub jobs: usize,
+}
+
+/// Brings the index in `dir` up to the store, committed once at the end — until then searches
+/// see the index as it was, so a crash mid-way leaves it unchanged. An index of an older schema
+/// is removed and rebuilt whatever the mode. `on_total` hears the number of records to index
+/// first.
 pub fn reindex(
     runtime: &tokio::runtime::Handle,
     store: &Store,
     dir: &std::path::Path,
-    writer_bytes: usize,
-    jobs: usize,
+    settings: ReindexSettings,
     on_total: &dyn Fn(usize),
     on_record: &(dyn Fn(&IndexedOutcome) + Sync),
 ) -> Result<IndexingReport, IndexingError> {
-    let index = match SearchIndex::open_or_create(dir) {
-        Ok(index) => index,
-        Err(IndexError::SchemaChanged { .. }) => SearchIndex::recreate(dir)?,
+    let ReindexSettings {
+        mode,
+        writer_bytes,
+        jobs,
+    } = settings;
+    let (index, mode) = match SearchIndex::open_or_create(dir) {
+        Ok(index) => (index, mode),
+        Err(IndexError::SchemaChanged { .. }) => {
+            (SearchIndex::recreate(dir)?, ReindexMode::Rebuild)
+        }
         Err(e) => return Err(e.into()),
     };
     let mut ids: Vec<RecordId> = runtime.block_on(store.list_records().try_collect())?;
+    if mode == ReindexMode::Missing {
+        let mut missing = Vec::new();
+        for id in ids {
+            if !index.contains(id.as_str())? {
+                missing.push(id);
+            }
+        }
+        ids = missing;
+    }
     ids.sort();
     on_total(ids.len());
     let mut writer = index.writer(jobs, writer_bytes)?;
-    writer.delete_all()?;
+    if mode == ReindexMode::Rebuild {
+        writer.delete_all()?;
+    }
     let report = index_records(
         runtime,
         store,

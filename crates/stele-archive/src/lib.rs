@@ -28,7 +28,7 @@ pub use evidence::{EvidenceError, EvidenceIndex, RecordDigests};
 pub use files::{digest_file, write_atomically};
 pub use indexing::{
     document_text, index_records, indexed_record, record_text, reindex, IndexedOutcome,
-    IndexingError, IndexingReport,
+    IndexingError, IndexingReport, ReindexMode, ReindexSettings,
 };
 pub use ingest::{Archive, IngestError, IngestOutcome, IngestPolicy, RecordManifest, Submission};
 pub use lease::JobHolder;

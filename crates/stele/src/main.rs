@@ -49,7 +49,8 @@ enum Command {
     /// Search the archive: words with or without accents, "phrases", number/notation, and
     /// metadata filters; highlighted snippets (full clearance: secret records included).
     Search(search_cmd::SearchArgs),
-    /// Rebuild the search index from the store, in parallel (exit 1 if a record failed).
+    /// Rebuild the search index from the store, in parallel, or add only the records it lacks
+    /// (--missing); exit 1 if a record could not be indexed.
     Reindex(search_cmd::ReindexArgs),
     /// Show a record: files, metadata, the validation verdict per signature.
     Show(record_cmd::ShowArgs),

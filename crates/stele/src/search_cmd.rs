@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use futures::StreamExt;
 use serde_json::json;
-use stele_archive::{IndexedOutcome, IndexingReport};
+use stele_archive::{IndexedOutcome, IndexingReport, ReindexMode, ReindexSettings};
 use stele_index::{Clearance, Confidentiality, Filters, SearchRequest, SearchResults, Snippet};
 use time::Date;
 
@@ -241,6 +241,10 @@ pub struct ReindexArgs {
     /// Records read and extracted at once [default: the number of CPUs].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
+    /// Only add the records the index lacks (ingested by another node, or while the index
+    /// was busy), keeping the rest: quick on a large archive.
+    #[arg(long)]
+    missing: bool,
     /// One JSON object at the end: indexed, without_text, failed, and the records with notes.
     #[arg(long)]
     json: bool,
@@ -287,8 +291,15 @@ pub fn reindex(global: &GlobalArgs, args: ReindexArgs) -> Result<ExitCode, Usage
         ctx.runtime(),
         ctx.store(),
         &ctx.config.index.dir,
-        ctx.config.index_writer_bytes(),
-        jobs,
+        ReindexSettings {
+            mode: if args.missing {
+                ReindexMode::Missing
+            } else {
+                ReindexMode::Rebuild
+            },
+            writer_bytes: ctx.config.index_writer_bytes(),
+            jobs,
+        },
         &on_total,
         &on_record,
     )
