@@ -5,10 +5,15 @@
 //! content with `/ActualText` — which is what makes LibreOffice's Vietnamese right, since it
 //! draws some accents as separate glyphs and states the real letters in `/ActualText`.
 //!
-//! Glyphs are then laid out the way `pdftotext` does in its default mode: grouped into lines by
-//! baseline, ordered top to bottom and left to right, a space where the gap between glyphs is a
-//! fair part of the font size; pages end with a form feed. The result is NFC, so base letters and
-//! separately drawn marks combine.
+//! Annotations are drawn after the page as viewers and `pdftotext` draw them: the normal
+//! appearance of every annotation not hidden (signature widgets, stamps, free text), fitted to
+//! its `/Rect` — so the text of visible signatures is found.
+//!
+//! Glyphs are then laid out the way `pdftotext` does in its default mode: grouped into blocks
+//! (columns, table cells, stamps) put in reading order (see `layout`), each block's glyphs into
+//! lines by baseline, top to bottom and left to right (right-to-left script is put back in
+//! logical order), a space where the gap between glyphs is a fair part of the font size; pages
+//! end with a form feed. The result is NFC, so base letters and separately drawn marks combine.
 //!
 //! Every limit in [`TextLimits`] is enforced while working; a hostile file gives a [`TextError`],
 //! never a panic (lopdf's panics are caught, see `pdf::guarded`).
@@ -17,6 +22,7 @@ mod cmap;
 mod encodings;
 mod font;
 mod glyph_names;
+mod layout;
 mod lexer;
 
 use std::collections::HashMap;
@@ -154,8 +160,10 @@ fn extract_unguarded(pdf: &[u8], limits: &TextLimits) -> Result<ExtractedText, T
             page: &mut page,
             forms: Vec::new(),
             marked: Vec::new(),
+            metrics: (0.95, -0.35),
         };
         interp.run(&content, &resources, IDENTITY)?;
+        interp.annotations(page_id)?;
         let before = text.len();
         page.lay_out(&mut text);
         if text.len() == before {
@@ -258,6 +266,9 @@ struct Glyph {
     y: f32,
     end: f32,
     size: f32,
+    /// The font's ascent and descent, per unit of size.
+    ascent: f32,
+    descent: f32,
     /// Byte range of its text in [`PageText::chars`].
     start: u32,
     len: u32,
@@ -286,6 +297,8 @@ struct Interpreter<'a, 'b> {
     /// Form XObjects being run, outermost first (cycle guard and depth).
     forms: Vec<ObjectId>,
     marked: Vec<Marked>,
+    /// Ascent and descent of the font last shown.
+    metrics: (f32, f32),
 }
 
 /// Most graphics states saved by `q` that are kept; deeper `q`s still balance their `Q`s.
@@ -517,19 +530,24 @@ impl<'a> Interpreter<'a, '_> {
         if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
             return Ok(());
         }
-        if self.forms.contains(id) {
+        let matrix = self.matrix(&stream.dict, b"Matrix").unwrap_or(IDENTITY);
+        self.run_form(*id, stream, resources, mul(&matrix, ctm))
+    }
+
+    /// Runs a form XObject whose matrix is already folded into `ctm`.
+    fn run_form(
+        &mut self,
+        id: ObjectId,
+        stream: &'a Stream,
+        resources: &[&'a Dictionary],
+        ctm: Matrix,
+    ) -> Result<(), TextError> {
+        if self.forms.contains(&id) {
             return Ok(()); // a cycle: the form draws itself
         }
         if self.forms.len() >= self.budget.limits.max_form_depth {
             return Err(TextError::LimitExceeded(TextLimit::FormDepth));
         }
-        let matrix = match stream.dict.get(b"Matrix").ok().and_then(|o| self.deref(o)) {
-            Some(Object::Array(m)) if m.len() == 6 => {
-                let v: Vec<f32> = m.iter().map(|o| o.as_float().unwrap_or(0.0)).collect();
-                [v[0], v[1], v[2], v[3], v[4], v[5]]
-            }
-            _ => IDENTITY,
-        };
         let own = stream
             .dict
             .get(b"Resources")
@@ -541,10 +559,126 @@ impl<'a> Interpreter<'a, '_> {
             None => resources.to_vec(),
         };
         let content = self.budget.decode(stream)?;
-        self.forms.push(*id);
-        let result = self.run(&content, &form_resources, mul(&matrix, ctm));
+        self.forms.push(id);
+        let result = self.run(&content, &form_resources, ctm);
         self.forms.pop();
         result
+    }
+
+    /// Six numbers under `key` (a `/Matrix`).
+    fn matrix(&self, dict: &'a Dictionary, key: &[u8]) -> Option<Matrix> {
+        let v = self.numbers(dict, key)?;
+        (v.len() == 6).then(|| [v[0], v[1], v[2], v[3], v[4], v[5]])
+    }
+
+    /// A rectangle under `key` as (x0, y0, x1, y1) with x0 <= x1 and y0 <= y1.
+    fn rect(&self, dict: &'a Dictionary, key: &[u8]) -> Option<[f32; 4]> {
+        let v = self.numbers(dict, key)?;
+        (v.len() == 4).then(|| {
+            [
+                v[0].min(v[2]),
+                v[1].min(v[3]),
+                v[0].max(v[2]),
+                v[1].max(v[3]),
+            ]
+        })
+    }
+
+    fn numbers(&self, dict: &'a Dictionary, key: &[u8]) -> Option<Vec<f32>> {
+        let Some(Object::Array(a)) = dict.get(key).ok().and_then(|o| self.deref(o)) else {
+            return None;
+        };
+        if a.len() > 6 {
+            return None;
+        }
+        a.iter()
+            .map(|o| self.deref(o).and_then(|o| o.as_float().ok()))
+            .map(|f| f.filter(|f| f.is_finite()))
+            .collect()
+    }
+
+    /// Draws the page's annotations the way viewers (and `pdftotext`) do: the normal appearance
+    /// (`/AP /N`, picked by `/AS` when it has states) of every annotation that is not hidden,
+    /// its form's `/BBox` (through `/Matrix`) fitted to the annotation's `/Rect` (PDF 12.5.5).
+    fn annotations(&mut self, page_id: ObjectId) -> Result<(), TextError> {
+        let Ok(page) = self.doc.get_dictionary(page_id) else {
+            return Ok(());
+        };
+        let Some(Object::Array(annots)) = page.get(b"Annots").ok().and_then(|o| self.deref(o))
+        else {
+            return Ok(());
+        };
+        for annot in annots {
+            let Some(dict) = self.deref(annot).and_then(|o| o.as_dict().ok()) else {
+                continue;
+            };
+            // Hidden (bit 2) and NoView (bit 6) annotations are not shown on screen.
+            let flags = dict.get(b"F").ok().and_then(|o| self.deref(o));
+            let flags = flags.and_then(|o| o.as_i64().ok()).unwrap_or(0);
+            if flags & (2 | 32) != 0 {
+                continue;
+            }
+            let Some(ap) = dict
+                .get(b"AP")
+                .ok()
+                .and_then(|o| self.deref(o))
+                .and_then(|o| o.as_dict().ok())
+            else {
+                continue;
+            };
+            let Ok(normal) = ap.get(b"N") else {
+                continue;
+            };
+            let mut appearance = normal;
+            if let Some(Object::Dictionary(states)) = self.deref(normal) {
+                let state = dict.get(b"AS").ok().and_then(|o| self.deref(o));
+                let Some(Ok(chosen)) = state
+                    .and_then(|o| o.as_name().ok())
+                    .map(|name| states.get(name))
+                else {
+                    continue;
+                };
+                appearance = chosen;
+            }
+            let Object::Reference(id) = appearance else {
+                continue; // a direct stream cannot be told apart from its copies; rare
+            };
+            let Ok(Object::Stream(stream)) = self.doc.get_object(*id) else {
+                continue;
+            };
+            let (Some(rect), Some(bbox)) =
+                (self.rect(dict, b"Rect"), self.rect(&stream.dict, b"BBox"))
+            else {
+                continue;
+            };
+            let matrix = self.matrix(&stream.dict, b"Matrix").unwrap_or(IDENTITY);
+            // The bounding box of BBox transformed by Matrix, mapped onto Rect.
+            let corners = [
+                (bbox[0], bbox[1]),
+                (bbox[0], bbox[3]),
+                (bbox[2], bbox[1]),
+                (bbox[2], bbox[3]),
+            ]
+            .map(|(x, y)| {
+                (
+                    matrix[0] * x + matrix[2] * y + matrix[4],
+                    matrix[1] * x + matrix[3] * y + matrix[5],
+                )
+            });
+            let fold = |f: fn(f32, f32) -> f32, pick: fn(&(f32, f32)) -> f32| {
+                corners.iter().map(pick).reduce(f).unwrap_or(0.0)
+            };
+            let (x0, x1) = (fold(f32::min, |c| c.0), fold(f32::max, |c| c.0));
+            let (y0, y1) = (fold(f32::min, |c| c.1), fold(f32::max, |c| c.1));
+            if x1 - x0 <= 0.0 || y1 - y0 <= 0.0 {
+                continue;
+            }
+            let sx = (rect[2] - rect[0]) / (x1 - x0);
+            let sy = (rect[3] - rect[1]) / (y1 - y0);
+            let fit = [sx, 0.0, 0.0, sy, rect[0] - x0 * sx, rect[1] - y0 * sy];
+            self.run_form(*id, stream, &[], mul(&matrix, &fit))?;
+        }
+        Ok(())
     }
 
     /// Shows the string `s`, advancing `tm` glyph by glyph.
@@ -552,6 +686,7 @@ impl<'a> Interpreter<'a, '_> {
         let Some(font) = gs.font.clone() else {
             return Ok(());
         };
+        self.metrics = (font.ascent, font.descent);
         for (code, len) in font.codes(s) {
             let trm = mul(
                 &[gs.size * gs.hscale, 0.0, 0.0, gs.size, 0.0, gs.rise],
@@ -610,6 +745,8 @@ impl<'a> Interpreter<'a, '_> {
             y,
             end,
             size: size.max(0.1),
+            ascent: self.metrics.0,
+            descent: self.metrics.1,
             start,
             len: self.page.chars.len() as u32 - start,
             space,
@@ -659,8 +796,36 @@ const LINE_TOLERANCE: f32 = 0.5;
 
 impl PageText {
     fn lay_out(&self, out: &mut String) {
+        let rtl = self.right_to_left();
+        let blocks = layout::blocks(&self.glyphs, &self.chars, rtl)
+            .unwrap_or_else(|| vec![(0..self.glyphs.len()).collect()]);
+        let mut page = String::new();
+        for block in blocks {
+            self.lay_out_block(block, rtl, &mut page);
+        }
+        if !page.is_empty() {
+            out.push_str(&page);
+            out.push('\n');
+        }
+    }
+
+    /// Whether most of the page's letters are written right to left (Hebrew, Arabic).
+    fn right_to_left(&self) -> bool {
+        let (mut l, mut r) = (0usize, 0usize);
+        for c in self.chars.chars() {
+            if is_rtl(c) {
+                r += 1;
+            } else if c.is_alphabetic() {
+                l += 1;
+            }
+        }
+        r > l
+    }
+
+    /// Appends the lines of one block: glyphs grouped by baseline, top to bottom, each line left
+    /// to right (or in logical order for right-to-left script).
+    fn lay_out_block(&self, mut order: Vec<usize>, rtl: bool, page: &mut String) {
         let g = &self.glyphs;
-        let mut order: Vec<usize> = (0..g.len()).collect();
         order.sort_by(|&a, &b| g[b].y.total_cmp(&g[a].y));
         let mut lines: Vec<Vec<usize>> = Vec::new();
         let mut line_y = f32::NAN;
@@ -676,7 +841,6 @@ impl PageText {
                 }
             }
         }
-        let mut page = String::new();
         for mut line in lines {
             line.sort_by(|&a, &b| g[a].x.total_cmp(&g[b].x));
             let mut text = String::new();
@@ -710,24 +874,97 @@ impl PageText {
             if text.is_empty() {
                 continue;
             }
+            let text = if rtl {
+                logical_order(text)
+            } else {
+                text.to_string()
+            };
             // A line ending in a hyphen after a letter or digit continues on the next
-            // (`1500/UBND-` / `CNTT`): keep the hyphen, drop the break.
+            // (`1500/UBND-` / `CNTT`): keep the hyphen, drop the break. (pdftotext drops the
+            // hyphen inside a block, which breaks codes like this one.)
             let joins =
                 page.ends_with('-') && page.chars().rev().nth(1).is_some_and(char::is_alphanumeric);
             if !page.is_empty() && !joins {
                 page.push('\n');
             }
-            page.push_str(text);
-        }
-        if !page.is_empty() {
-            out.push_str(&page);
-            out.push('\n');
+            page.push_str(&text);
         }
     }
 }
 
+fn is_rtl(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08ff | 0xfb1d..=0xfdff | 0xfe70..=0xfefc | 0x10800..=0x10fff | 0x1e800..=0x1efff)
+}
+
+/// A line laid out left to right on the page, put back in logical order for a right-to-left
+/// page: runs of right-to-left letters (with the neutral characters around them) are read right
+/// to left, and runs of left-to-right text and numbers keep their inner order.
+fn logical_order(visual: &str) -> String {
+    let chars: Vec<char> = visual.chars().collect();
+    // Each character's direction: Some(true) RTL, Some(false) LTR, None neutral.
+    let dir: Vec<Option<bool>> = chars
+        .iter()
+        .map(|&c| {
+            if is_rtl(c) {
+                Some(true)
+            } else if c.is_alphanumeric() {
+                Some(false)
+            } else {
+                None
+            }
+        })
+        .collect();
+    // Neutrals between two LTR characters are LTR; all others take the page's direction.
+    let mut resolved = vec![true; chars.len()];
+    let mut last_strong: Option<(usize, bool)> = None;
+    for (i, d) in dir.iter().enumerate() {
+        if let Some(d) = *d {
+            if let Some((j, false)) = last_strong {
+                if !d {
+                    resolved[j + 1..i].iter_mut().for_each(|r| *r = false);
+                }
+            }
+            resolved[i] = d;
+            last_strong = Some((i, d));
+        }
+    }
+    let mut runs: Vec<(bool, Vec<char>)> = Vec::new();
+    for (c, r) in chars.into_iter().zip(resolved) {
+        match runs.last_mut() {
+            Some((d, run)) if *d == r => run.push(c),
+            _ => runs.push((r, vec![c])),
+        }
+    }
+    let mut out = String::with_capacity(visual.len());
+    for (rtl, run) in runs.into_iter().rev() {
+        if rtl {
+            out.extend(run.into_iter().rev().map(mirror));
+        } else {
+            out.extend(run);
+        }
+    }
+    out
+}
+
+/// Mirrored brackets: what is drawn as `(` in right-to-left text is stored as `)`.
+fn mirror(c: char) -> char {
+    match c {
+        '(' => ')',
+        ')' => '(',
+        '[' => ']',
+        ']' => '[',
+        '{' => '}',
+        '}' => '{',
+        '<' => '>',
+        '>' => '<',
+        '\u{ab}' => '\u{bb}',
+        '\u{bb}' => '\u{ab}',
+        other => other,
+    }
+}
+
 fn is_combining_mark(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036f | 0x1ab0..=0x1aff | 0x1dc0..=0x1dff | 0x20d0..=0x20ff)
+    unicode_normalization::char::is_combining_mark(c)
 }
 
 #[cfg(test)]

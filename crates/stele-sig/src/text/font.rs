@@ -13,6 +13,10 @@ use super::glyph_names::GLYPH_NAMES;
 use super::Budget;
 use super::TextError;
 
+/// Ascent and descent of a font that states neither (Poppler's defaults).
+const DEFAULT_ASCENT: f32 = 0.95;
+const DEFAULT_DESCENT: f32 = -0.35;
+
 /// Most `/W` entries read from a CID font.
 const MAX_WIDTHS: usize = 1 << 16;
 
@@ -31,6 +35,9 @@ pub(super) struct Font {
     default_width: f32,
     /// Glyph space → text space (1/1000, or a Type 3 font's /FontMatrix).
     scale: f32,
+    /// Height above and depth below the baseline, per unit of font size (descent negative).
+    pub(super) ascent: f32,
+    pub(super) descent: f32,
 }
 
 fn deref<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
@@ -82,6 +89,8 @@ impl Font {
             cid_ranges: Vec::new(),
             default_width: 1000.0,
             scale: 0.001,
+            ascent: DEFAULT_ASCENT,
+            descent: DEFAULT_DESCENT,
         };
         if composite {
             if let Ok(o) = dict.get(b"Encoding") {
@@ -98,12 +107,14 @@ impl Font {
                 .and_then(|o| deref(doc, o))
                 .and_then(|o| o.as_dict().ok());
             if let Some(cid) = descendant {
+                font.read_metrics(doc, cid);
                 font.default_width = cid.get(b"DW").ok().and_then(num).unwrap_or(1000.0);
                 if let Some(Object::Array(w)) = cid.get(b"W").ok().and_then(|o| deref(doc, o)) {
                     font.read_cid_widths(doc, w);
                 }
             }
         } else {
+            font.read_metrics(doc, dict);
             font.simple = simple_encoding(doc, dict, subtype);
             font.first_char = dict
                 .get(b"FirstChar")
@@ -137,6 +148,50 @@ impl Font {
             }
         }
         Ok(font)
+    }
+
+    /// Ascent and descent as Poppler takes them: the font descriptor's when plausible, else
+    /// the standard 14 fonts' own, else 0.95 and -0.35.
+    fn read_metrics(&mut self, doc: &Document, dict: &Dictionary) {
+        let base = dict
+            .get(b"BaseFont")
+            .and_then(Object::as_name)
+            .unwrap_or(b"");
+        let base = base.get(base.iter().position(|&b| b == b'+').map_or(0, |p| p + 1)..);
+        let builtin: &[(&[u8], f32, f32)] = &[
+            (b"Helvetica", 0.718, -0.207),
+            (b"Arial", 0.718, -0.207),
+            (b"Times", 0.683, -0.217),
+            (b"Courier", 0.629, -0.157),
+            (b"Symbol", 1.010, -0.293),
+            (b"ZapfDingbats", 0.820, -0.143),
+        ];
+        if let Some(&(_, a, d)) = builtin
+            .iter()
+            .find(|(name, _, _)| base.is_some_and(|b| b.starts_with(name)))
+        {
+            (self.ascent, self.descent) = (a, d);
+        }
+        let descriptor = dict
+            .get(b"FontDescriptor")
+            .ok()
+            .and_then(|o| deref(doc, o))
+            .and_then(|o| o.as_dict().ok());
+        if let Some(fd) = descriptor {
+            let value = |key: &[u8]| fd.get(key).ok().and_then(|o| deref(doc, o)).and_then(num);
+            if let Some(a) = value(b"Ascent")
+                .map(|a| a / 1000.0)
+                .filter(|a| *a > 0.0 && *a < 3.0)
+            {
+                self.ascent = a;
+            }
+            if let Some(d) = value(b"Descent")
+                .map(|d| d / 1000.0)
+                .filter(|d| *d < 0.0 && *d > -3.0)
+            {
+                self.descent = d;
+            }
+        }
     }
 
     fn read_cid_widths(&mut self, doc: &Document, w: &[Object]) {
