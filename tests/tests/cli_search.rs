@@ -307,7 +307,11 @@ fn ingested_vietnamese_pdfs_are_found_with_and_without_accents() {
     let after = search(&home, now, &["chu ky so"]);
     assert_eq!(ids(&after), ids(&before));
     // Catching up adds only what the index lacks: here nothing.
-    let report = json(&ok(stele_at(&home, now, &["reindex", "--missing", "--json"])));
+    let report = json(&ok(stele_at(
+        &home,
+        now,
+        &["reindex", "--missing", "--json"],
+    )));
     assert_eq!(report["indexed"], 0, "{report:#}");
 
     // Ingesting the same folder again adds nothing, and the index stays as it was.
