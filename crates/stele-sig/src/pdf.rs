@@ -475,7 +475,7 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// Loads `bytes` with lopdf within `limits`, after the cheap checks that need no parser. Call
 /// it inside [`guarded`].
-fn load_document(bytes: &[u8], limits: &PdfLimits) -> Result<Document, PdfError> {
+pub(crate) fn load_document(bytes: &[u8], limits: &PdfLimits) -> Result<Document, PdfError> {
     if bytes.len() > limits.max_file_len {
         return Err(PdfError::TooLarge {
             len: bytes.len(),

@@ -28,7 +28,7 @@ mod lexer;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId, Stream};
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use unicode_normalization::UnicodeNormalization;
 
 use self::font::Font;
@@ -112,23 +112,12 @@ pub fn extract_text(pdf: &[u8], limits: &TextLimits) -> Result<ExtractedText, Te
 }
 
 fn extract_unguarded(pdf: &[u8], limits: &TextLimits) -> Result<ExtractedText, TextError> {
-    if pdf.len() > limits.max_file_len {
-        return Err(TextError::LimitExceeded(TextLimit::FileLen));
-    }
-    let head = &pdf[..pdf.len().min(1024)];
-    if !head.windows(5).any(|w| w == b"%PDF-") {
-        return Err(TextError::NotPdf);
-    }
-    let options = LoadOptions {
-        max_decompressed_size: Some(limits.max_stream_bytes),
-        ..LoadOptions::default()
+    let load_limits = crate::pdf::PdfLimits {
+        max_file_len: limits.max_file_len,
+        max_decompressed_stream_len: limits.max_stream_bytes,
+        ..crate::pdf::PdfLimits::default()
     };
-    let doc = Document::load_mem_with_options(pdf, options).map_err(load_error)?;
-    if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
-        return Err(TextError::Encrypted(
-            "the empty user password does not open it".into(),
-        ));
-    }
+    let doc = crate::pdf::load_document(pdf, &load_limits).map_err(load_error)?;
     let mut budget = Budget {
         limits: limits.clone(),
         total_bytes: 0,
@@ -178,14 +167,16 @@ fn extract_unguarded(pdf: &[u8], limits: &TextLimits) -> Result<ExtractedText, T
     })
 }
 
-fn load_error(e: lopdf::Error) -> TextError {
+/// The reasons the PDF reader gives for a document it cannot open, as text-extraction errors.
+fn load_error(e: crate::pdf::PdfError) -> TextError {
+    use crate::pdf::PdfError;
     match e {
-        lopdf::Error::Decryption(_)
-        | lopdf::Error::InvalidPassword
-        | lopdf::Error::UnsupportedSecurityHandler(_) => TextError::Encrypted(e.to_string()),
-        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) => {
-            TextError::LimitExceeded(TextLimit::StreamBytes)
-        }
+        PdfError::TooLarge { .. } => TextError::LimitExceeded(TextLimit::FileLen),
+        PdfError::NotPdf => TextError::NotPdf,
+        PdfError::Encrypted(why) => TextError::Encrypted(why),
+        PdfError::DecompressionLimit { .. } => TextError::LimitExceeded(TextLimit::StreamBytes),
+        PdfError::ParserPanic(why) => TextError::ParserPanic(why),
+        PdfError::Malformed(why) => TextError::Malformed(why),
         other => TextError::Malformed(other.to_string()),
     }
 }
