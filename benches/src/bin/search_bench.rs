@@ -2,7 +2,8 @@
 //! in the same run.
 //!
 //! `cargo run --release -p stele-benches --bin search_bench [-- --docs N (100000) --bytes B
-//! (3000) --queries Q (200) --reps R (3) --threads T (2)]`; `STELE_BENCH_DOCS=N` also sets N.
+//! (3000) --queries Q (200) --reps R (3) --threads T (2) --slowest S (0: list the S slowest Stele
+//! queries) --check (compare each query's top 10 with the exhaustive ranking)]`; `STELE_BENCH_DOCS=N` also sets N.
 //!
 //! Corpus (not timed): N documents of about B bytes of body text each, drawn with a Zipf-like law
 //! from Vietnamese administrative words and phrases with their tone marks
@@ -35,6 +36,8 @@ struct Args {
     queries: usize,
     reps: usize,
     threads: usize,
+    slowest: usize,
+    check: bool,
 }
 
 fn args() -> Args {
@@ -47,6 +50,8 @@ fn args() -> Args {
         queries: 200,
         reps: 3,
         threads: 2,
+        slowest: 0,
+        check: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -56,12 +61,18 @@ fn args() -> Args {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or_else(|| panic!("{} needs a number", argv[i]))
         };
+        if argv[i] == "--check" {
+            a.check = true;
+            i += 1;
+            continue;
+        }
         match argv[i].as_str() {
             "--docs" => a.docs = value(),
             "--bytes" => a.bytes = value(),
             "--queries" => a.queries = value(),
             "--reps" => a.reps = value(),
             "--threads" => a.threads = value(),
+            "--slowest" => a.slowest = value(),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -252,9 +263,10 @@ fn main() {
     let mut fts_lat = Vec::new();
     let mut by_kind: std::collections::BTreeMap<&str, (Vec<Duration>, Vec<Duration>)> =
         Default::default();
+    let mut by_query: Vec<Vec<Duration>> = vec![Vec::new(); queries.len()];
     let (mut stele_hits, mut fts_hits) = (0usize, 0usize);
     for rep in 0..=a.reps {
-        for q in &queries {
+        for (qi, q) in queries.iter().enumerate() {
             let t = Instant::now();
             let s = run_stele(&q.stele);
             let ds = t.elapsed();
@@ -269,6 +281,7 @@ fn main() {
             }
             stele_lat.push(ds);
             fts_lat.push(df);
+            by_query[qi].push(ds);
             let e = by_kind.entry(q.kind).or_default();
             e.0.push(ds);
             e.1.push(df);
@@ -311,6 +324,59 @@ fn main() {
             "    {kind:<20} {:>7.2} / {:>7.2}",
             ms(percentile(&s, 0.95)),
             ms(percentile(&f, 0.95))
+        );
+    }
+    if a.slowest > 0 {
+        // Slowest queries by their median Stele latency.
+        let mut medians: Vec<(Duration, usize)> = by_query
+            .iter_mut()
+            .enumerate()
+            .map(|(i, v)| {
+                v.sort();
+                (percentile(v, 0.5), i)
+            })
+            .collect();
+        medians.sort_by(|a, b| b.cmp(a));
+        println!("  slowest stele queries (median ms):");
+        for (d, i) in medians.into_iter().take(a.slowest) {
+            println!(
+                "    {:>7.2}  {:<18} {}",
+                ms(d),
+                queries[i].kind,
+                queries[i].stele
+            );
+        }
+    }
+    if a.check {
+        // Ranking agreement: the top 10 of the pruned search (candidate passes re-scored) against
+        // the exhaustive one (every match scored by the full query).
+        let (mut same, mut overlap, mut totals_equal) = (0usize, 0usize, 0usize);
+        for q in &queries {
+            let req = SearchRequest {
+                limit: 10,
+                clearance: Clearance::FULL,
+                ..SearchRequest::new(q.stele.clone())
+            };
+            let fast = index.search(&req).expect("stele query");
+            let full = index.search_exhaustive(&req).expect("stele query");
+            let ids = |r: &stele_index::SearchResults| -> Vec<String> {
+                r.hits.iter().map(|h| h.id.clone()).collect()
+            };
+            let (f, e) = (ids(&fast), ids(&full));
+            if f == e {
+                same += 1;
+            } else if a.slowest > 0 {
+                println!("  ranking differs: {:<18} {}", q.kind, q.stele);
+            }
+            overlap += f.iter().filter(|id| e.contains(id)).count();
+            totals_equal += usize::from(fast.total == full.total);
+        }
+        println!(
+            "  ranking check: {same}/{} queries with the exhaustive top 10 in the same order; \
+             {:.1}% of the exhaustive top-10 hits found; totals equal in {totals_equal}/{}",
+            queries.len(),
+            100.0 * overlap as f64 / (10 * queries.len()).max(1) as f64,
+            queries.len()
         );
     }
     let build_ok = stele_rate >= fts_rate;

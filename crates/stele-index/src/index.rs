@@ -6,9 +6,8 @@ use std::path::Path;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::error::LockError;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, Scorer, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::DocSet;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
     TantivyDocument, TantivyError, Term,
@@ -28,8 +27,11 @@ use crate::IndexError;
 
 /// Most hits one request returns.
 pub const MAX_LIMIT: usize = 1000;
-/// How many top candidates the adjacency bonus re-scores (at least; more when paging deeper).
-const RESCORE_WINDOW: usize = 200;
+/// How many candidates each candidate pass keeps for re-scoring with the full query (at least;
+/// more when paging deeper). On the search bench (100,000 records) 300 keeps 98.5% of the top 10
+/// hits of the full score over every match (`search_bench --check`); the misses are records that
+/// only the adjacency bonus lifts, which ranking every match by positions would find.
+const RESCORE_WINDOW: usize = 300;
 /// Deepest offset one request may page to.
 pub const MAX_OFFSET: usize = 100_000;
 /// File beside tantivy's files naming the schema version the index was built with.
@@ -182,42 +184,109 @@ impl SearchIndex {
     }
 
     /// Runs one search.
+    ///
+    /// `total` is exact: every record that matches and that the clearance allows, counted on
+    /// the matching clauses alone (each word one posting list, unscored); facets come from the
+    /// same pass. Hits come from candidates re-scored with the full score (exact, folded,
+    /// subject and notation clauses plus the adjacency bonus, see
+    /// [`query::scoring_clauses`]): for a query of words, the best records of pruned passes
+    /// (see [`query::candidate_passes`]); with phrases, notations or filters, the best records
+    /// of the counting pass by their folded match, plus the passes' records. Re-scoring drops
+    /// every candidate that does not match or that the caller may not see; if too few are left,
+    /// the best visible matches by their folded match are re-scored instead.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
+        self.search_with(req, true)
+    }
+
+    /// [`SearchIndex::search`] scoring every match with the full query and the adjacency bonus,
+    /// without candidate passes: slow, the reference the candidates are measured against
+    /// (benchmarks, tests).
+    #[doc(hidden)]
+    pub fn search_exhaustive(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
+        self.search_with(req, false)
+    }
+
+    fn search_with(&self, req: &SearchRequest, prune: bool) -> Result<SearchResults, IndexError> {
         let plan = query::parse(&req.query)?;
-        let built = query::build(&self.fields, &plan, &req.filters, req.clearance)?;
-        let q = built.query;
+        let matching = query::matching(&self.fields, &plan, &req.filters, req.clearance)?;
         let searcher = self.reader.searcher();
         let limit = req.limit.min(MAX_LIMIT);
         let offset = req.offset.min(MAX_OFFSET);
+        let window = (offset + limit).max(RESCORE_WINDOW);
         let facets = req.facets.then_some(FacetsCollector);
-        let (total, top, fruit): (usize, Vec<(f32, DocAddress)>, _) = if limit == 0 {
-            let (total, fruit) = searcher.search(&*q, &(Count, facets))?;
-            (total, Vec::new(), fruit)
+        // A query of words only, at most a clearance for restriction: its best records by the
+        // folded words come from a pruned pass, and counting its matches is cheap. Otherwise
+        // (phrases, notations, filters) one pass over the matching records counts them and
+        // keeps the best by their folded match.
+        let words_only = plan
+            .units
+            .iter()
+            .all(|u| matches!(u, query::Unit::Word { .. }));
+        let pruned_first = prune && words_only && !query::has_filters(&req.filters);
+        let (total, fruit, first) = if limit == 0 || plan.is_empty() || pruned_first || !prune {
+            let (total, fruit) = match facets {
+                // Count alone counts a conjunction of words without reading its scores.
+                None => (searcher.search(&*matching, &Count)?, None),
+                Some(facets) => {
+                    let (total, fruit) = searcher.search(&*matching, &(Count, facets))?;
+                    (total, Some(fruit))
+                }
+            };
+            (total, fruit, Vec::new())
+        } else {
+            let by_score = TopDocs::with_limit(window).order_by_score();
+            let (total, first, fruit) = searcher.search(&*matching, &(Count, by_score, facets))?;
+            (total, fruit, first)
+        };
+        let wanted = (offset + limit).min(total);
+        let top: Vec<(f32, DocAddress)> = if wanted <= offset {
+            Vec::new()
         } else if plan.is_empty() {
             // Listing by filters only: newest issued first.
             let by_date = TopDocs::with_limit(limit)
                 .and_offset(offset)
                 .order_by_fast_field::<i64>(names::ISSUED, Order::Desc);
-            let (total, docs, fruit) = searcher.search(&*q, &(Count, by_date, facets))?;
-            (
-                total,
-                docs.into_iter().map(|(_, a)| (0.0, a)).collect(),
-                fruit,
-            )
-        } else if let Some(adjacency) = &built.adjacency {
-            // Candidates by the word scores, then the adjacency bonus on those only.
-            let window = (offset + limit).max(RESCORE_WINDOW);
-            let by_score = TopDocs::with_limit(window).order_by_score();
-            let (total, candidates, fruit) = searcher.search(&*q, &(Count, by_score, facets))?;
-            let mut rescored = rescore(&searcher, &**adjacency, candidates)?;
-            rescored.drain(..offset.min(rescored.len()));
-            rescored.truncate(limit);
-            (total, rescored, fruit)
+            searcher
+                .search(&*matching, &by_date)?
+                .into_iter()
+                .map(|(_, a)| (0.0, a))
+                .collect()
+        } else if prune {
+            let mut candidates = first;
+            let passes = query::candidate_passes(&self.fields, &plan);
+            // The first pass (every folded word) only when the matching pass did not rank.
+            let skip = usize::from(!pruned_first);
+            for pass in passes.into_iter().skip(skip) {
+                let by_score = TopDocs::with_limit(window).order_by_score();
+                candidates.extend(searcher.search(&*pass, &by_score)?);
+            }
+            let clauses = query::scoring_clauses(&self.fields, &plan);
+            let mut top = rescore_by_clauses(&searcher, &*matching, &clauses, candidates)?;
+            // Records above the clearance are dropped by the re-scoring: if too few are left,
+            // rank by the folded match over every visible match.
+            if top.len() < wanted.max(window.min(total) / 2) {
+                let by_score = TopDocs::with_limit(window).order_by_score();
+                let mut candidates = searcher.search(&*matching, &by_score)?;
+                candidates.append(&mut top);
+                top = rescore_by_clauses(&searcher, &*matching, &clauses, candidates)?;
+            }
+            top.drain(..offset.min(top.len()));
+            top.truncate(limit);
+            top
         } else {
+            // The reference: every match scored by the full query, adjacency bonus included.
+            let built = query::build(&self.fields, &plan, &req.filters, req.clearance)?;
+            let full: Box<dyn Query> = match built.adjacency {
+                Some(adjacency) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, built.query),
+                    (Occur::Should, adjacency),
+                ])),
+                None => built.query,
+            };
             let by_score = TopDocs::with_limit(limit)
                 .and_offset(offset)
                 .order_by_score();
-            searcher.search(&*q, &(Count, by_score, facets))?
+            searcher.search(&*full, &by_score)?
         };
         let mut hits = Vec::with_capacity(top.len());
         if !top.is_empty() {
@@ -299,34 +368,57 @@ impl SearchIndex {
     }
 }
 
-/// Adds the score of `bonus` to each candidate that matches it and re-sorts (score descending,
-/// then address). Each segment's scorer only seeks to the candidates' documents.
-fn rescore(
+fn sort_by_score(candidates: &mut [(f32, DocAddress)]) {
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+}
+
+/// The candidates (duplicates merged) that `matching` matches, each scored by the sum of the
+/// `clauses` it matches, best first (score descending, then address). Every clause's scorer
+/// seeks from candidate to candidate in document order, so the work grows with the number of
+/// candidates and clauses, not with the number of matches.
+fn rescore_by_clauses(
     searcher: &tantivy::Searcher,
-    bonus: &dyn Query,
+    matching: &dyn Query,
+    clauses: &[Box<dyn Query>],
     mut candidates: Vec<(f32, DocAddress)>,
 ) -> Result<Vec<(f32, DocAddress)>, IndexError> {
-    let weight = bonus.weight(tantivy::query::EnableScoring::enabled_from_searcher(
-        searcher,
-    ))?;
+    let filter = matching.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let weights = clauses
+        .iter()
+        .map(|c| c.weight(scoring))
+        .collect::<tantivy::Result<Vec<_>>>()?;
     candidates.sort_by_key(|(_, a)| *a);
-    let mut current: Option<(u32, Box<dyn tantivy::query::Scorer>)> = None;
-    for (score, address) in candidates.iter_mut() {
-        if current.as_ref().map(|(s, _)| *s) != Some(address.segment_ord) {
-            let reader = searcher.segment_reader(address.segment_ord);
-            current = Some((address.segment_ord, weight.scorer(reader, 1.0)?));
-        }
-        if let Some((_, scorer)) = current.as_mut() {
-            if scorer.doc() < address.doc_id {
-                scorer.seek(address.doc_id);
+    candidates.dedup_by_key(|(_, a)| *a);
+    let mut out = Vec::with_capacity(candidates.len());
+    for segment in candidates.chunk_by(|a, b| a.1.segment_ord == b.1.segment_ord) {
+        let reader = searcher.segment_reader(segment[0].1.segment_ord);
+        let mut scorer = filter.scorer(reader, 1.0)?;
+        let start = out.len();
+        for &(_, address) in segment {
+            if seek(&mut *scorer, address.doc_id) {
+                out.push((0.0f32, address));
             }
-            if scorer.doc() == address.doc_id {
-                *score += scorer.score();
+        }
+        for weight in &weights {
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            for (score, address) in &mut out[start..] {
+                if seek(&mut *scorer, address.doc_id) {
+                    *score += scorer.score();
+                }
             }
         }
     }
-    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    Ok(candidates)
+    sort_by_score(&mut out);
+    Ok(out)
+}
+
+/// Moves a scorer to `doc` (never backwards); whether it matches there.
+fn seek(scorer: &mut dyn Scorer, doc: tantivy::DocId) -> bool {
+    if scorer.doc() < doc {
+        scorer.seek(doc);
+    }
+    scorer.doc() == doc
 }
 
 fn is_segment_file(name: &str) -> bool {

@@ -211,7 +211,8 @@ pub(crate) fn serialize_date<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::
 /// The outcome of a search.
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchResults {
-    /// Matching records the caller may see.
+    /// Matching records the caller may see: an exact count of every match, however few are
+    /// returned as hits.
     pub total: u64,
     pub hits: Vec<SearchHit>,
     /// Empty unless the request asked for facets.

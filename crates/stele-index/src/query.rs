@@ -3,7 +3,11 @@
 //! The query language is deliberately small: words (all required), `"quoted phrases"` and
 //! compound tokens such as numbers and notations (`1500/UBND-CNTT`, `QĐ-UBND`). Every unit must
 //! match the folded field (so unaccented queries find accented text); scoring clauses on the
-//! exact, subject, notation and pair fields then order the matches.
+//! exact, subject and notation fields and adjacent-word phrases then order the matches.
+//!
+//! A search counts the matches with [`matching`] and ranks candidates from
+//! [`candidate_passes`] (or from the counting pass) by the sum of [`scoring_clauses`], which
+//! equals the score of [`build`]'s query plus its adjacency bonus.
 
 use std::ops::Bound;
 
@@ -284,7 +288,8 @@ pub fn restrictions(
 pub struct Built {
     pub query: Box<dyn Query>,
     /// Adjacent query words as phrases. Reading positions for every match of two common words
-    /// is what made multi-word queries slow, so this only re-scores the top candidates.
+    /// is what made multi-word queries slow, so searches only add it to the candidates' scores
+    /// (see [`scoring_clauses`]).
     pub adjacency: Option<Box<dyn Query>>,
 }
 
@@ -308,65 +313,13 @@ pub fn build(
     // queries, which tantivy prunes with block-max WAND.
     let single = plan.units.len() == 1 && clauses.is_empty();
     for unit in &plan.units {
-        let matching: Box<dyn Query> = match unit {
-            Unit::Word { folded, .. } => term_query(Term::from_field_text(f.folded, folded), 1.0),
-            Unit::Phrase { folded, .. } => phrase(f, folded),
-            Unit::Compound { key, folded, .. } => {
-                let by_words = if folded.len() == 1 {
-                    term_query(Term::from_field_text(f.folded, &folded[0]), 1.0)
-                } else {
-                    phrase(f, folded)
-                };
-                let mut either = vec![(Occur::Should, by_words)];
-                if !key.is_empty() {
-                    either.push((
-                        Occur::Should,
-                        term_query(Term::from_field_text(f.notation, key), BOOST_NOTATION_KEY),
-                    ));
-                }
-                Box::new(BooleanQuery::new(either))
-            }
-        };
-        // A query word typed with marks asks for that spelling: its folded match is only the
-        // fallback, so it weighs less and the exact and exact-subject matches decide the order.
-        // A word typed without marks may stand for any spelling: folded fields score it.
-        let accented = unit.exact().iter().any(|w| !w.is_ascii());
-        let matching = if accented {
-            Box::new(BoostQuery::new(matching, BOOST_FOLDED_OF_ACCENTED)) as Box<dyn Query>
-        } else {
-            matching
-        };
+        let parts = unit_parts(f, unit);
         // For a word, the scoring clauses imply the folded match, so a disjunction matches the
         // same records; a phrase or notation must match as such, the rest only adds score.
         let is_word = matches!(unit, Unit::Word { .. });
         let occur = if is_word { Occur::Should } else { Occur::Must };
-        let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(occur, matching)];
-        for (exact, folded) in unit.exact().iter().zip(unit.folded()) {
-            if exact.is_ascii() {
-                any.push((
-                    Occur::Should,
-                    term_query(Term::from_field_text(f.subject, folded), BOOST_SUBJECT),
-                ));
-            } else {
-                any.push((
-                    Occur::Should,
-                    term_query(Term::from_field_text(f.text, exact), BOOST_EXACT),
-                ));
-                any.push((
-                    Occur::Should,
-                    term_query(Term::from_field_text(f.subject_exact, exact), BOOST_SUBJECT),
-                ));
-            }
-        }
-        if let Unit::Word { folded, .. } = unit {
-            any.push((
-                Occur::Should,
-                term_query(
-                    Term::from_field_text(f.notation, folded),
-                    BOOST_NOTATION_WORD,
-                ),
-            ));
-        }
+        let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(occur, parts.matching)];
+        any.extend(parts.extra.into_iter().map(|q| (Occur::Should, q)));
         if single && is_word {
             return Ok(Built {
                 query: Box::new(BooleanQuery::new(any)),
@@ -381,12 +334,256 @@ pub fn build(
     })
 }
 
+/// The scoring clauses of one unit.
+struct UnitParts {
+    /// The folded match, boosted (a notation: by its words or by its key).
+    matching: Box<dyn Query>,
+    /// The same match split into its alternatives, each boosted as in `matching`; the score of
+    /// `matching` is the sum of theirs.
+    matching_leaves: Vec<Box<dyn Query>>,
+    /// Clauses that only add score: exact spelling, subject, notation word.
+    extra: Vec<Box<dyn Query>>,
+}
+
+fn unit_parts(f: &Fields, unit: &Unit) -> UnitParts {
+    // A query word typed with marks asks for that spelling: its folded match is only the
+    // fallback, so it weighs less and the exact and exact-subject matches decide the order.
+    // A word typed without marks may stand for any spelling: folded fields score it.
+    let accented = unit.exact().iter().any(|w| !w.is_ascii());
+    let boost = if accented {
+        BOOST_FOLDED_OF_ACCENTED
+    } else {
+        1.0
+    };
+    let boosted = |q: Box<dyn Query>, b: f32| -> Box<dyn Query> {
+        if b == 1.0 {
+            q
+        } else {
+            Box::new(BoostQuery::new(q, b))
+        }
+    };
+    let (matching, matching_leaves): (Box<dyn Query>, Vec<Box<dyn Query>>) = match unit {
+        Unit::Word { folded, .. } => {
+            let q = term_query(Term::from_field_text(f.folded, folded), 1.0);
+            (boosted(q.box_clone(), boost), vec![boosted(q, boost)])
+        }
+        Unit::Phrase { folded, .. } => {
+            let q = phrase(f, folded);
+            (boosted(q.box_clone(), boost), vec![boosted(q, boost)])
+        }
+        Unit::Compound { key, folded, .. } => {
+            let by_words = if folded.len() == 1 {
+                term_query(Term::from_field_text(f.folded, &folded[0]), 1.0)
+            } else {
+                phrase(f, folded)
+            };
+            let mut either = vec![(Occur::Should, by_words.box_clone())];
+            let mut leaves = vec![boosted(by_words, boost)];
+            if !key.is_empty() {
+                let by_key = Term::from_field_text(f.notation, key);
+                either.push((
+                    Occur::Should,
+                    term_query(by_key.clone(), BOOST_NOTATION_KEY),
+                ));
+                leaves.push(term_query(by_key, BOOST_NOTATION_KEY * boost));
+            }
+            (boosted(Box::new(BooleanQuery::new(either)), boost), leaves)
+        }
+    };
+    let mut extra: Vec<Box<dyn Query>> = Vec::new();
+    for (exact, folded) in unit.exact().iter().zip(unit.folded()) {
+        if exact.is_ascii() {
+            extra.push(term_query(
+                Term::from_field_text(f.subject, folded),
+                BOOST_SUBJECT,
+            ));
+        } else {
+            extra.push(term_query(
+                Term::from_field_text(f.text, exact),
+                BOOST_EXACT,
+            ));
+            extra.push(term_query(
+                Term::from_field_text(f.subject_exact, exact),
+                BOOST_SUBJECT,
+            ));
+        }
+    }
+    if let Unit::Word { folded, .. } = unit {
+        extra.push(term_query(
+            Term::from_field_text(f.notation, folded),
+            BOOST_NOTATION_WORD,
+        ));
+    }
+    UnitParts {
+        matching,
+        matching_leaves,
+        extra,
+    }
+}
+
+/// The score of [`build`]'s query and of the adjacency bonus, as separate clauses: for a record
+/// that matches the query, the full score is the sum of the scores of the clauses it matches
+/// (boolean queries add their clauses' scores). Re-scoring candidates clause by clause seeks
+/// each clause's posting list to the candidates, where the nested query would fill its
+/// disjunctions' buffers around every candidate.
+pub fn scoring_clauses(f: &Fields, plan: &Plan) -> Vec<Box<dyn Query>> {
+    let mut leaves = Vec::new();
+    for unit in &plan.units {
+        let parts = unit_parts(f, unit);
+        leaves.extend(parts.matching_leaves);
+        leaves.extend(parts.extra);
+    }
+    leaves.extend(adjacency_pairs(f, plan).into_iter().map(|(_, q)| q));
+    leaves
+}
+
+/// Whether the filters restrict the result set beyond the caller's clearance.
+pub fn has_filters(filters: &Filters) -> bool {
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+    set(&filters.agency)
+        || set(&filters.type_name)
+        || set(&filters.signer)
+        || set(&filters.retention)
+        || set(&filters.file_notation)
+        || filters.confidentiality.is_some()
+        || filters.year.is_some()
+        || filters.from.is_some()
+        || filters.to.is_some()
+}
+
+/// The records a search matches, without the clauses that only add score: every unit's folded
+/// match (word, phrase, or notation key or phrase), plus the restrictions. The same records as
+/// [`build`]'s query, cheaper to count (a word is one posting list here, not four).
+pub fn matching(
+    f: &Fields,
+    plan: &Plan,
+    filters: &Filters,
+    clearance: Clearance,
+) -> Result<Box<dyn Query>, IndexError> {
+    let mut clauses = restrictions(f, filters, clearance)?;
+    if plan.is_empty() {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    for unit in &plan.units {
+        let q: Box<dyn Query> = match unit {
+            Unit::Word { folded, .. } => term_query(Term::from_field_text(f.folded, folded), 1.0),
+            Unit::Phrase { folded, .. } => phrase(f, folded),
+            Unit::Compound { key, folded, .. } => {
+                let by_words = if folded.len() == 1 {
+                    term_query(Term::from_field_text(f.folded, &folded[0]), 1.0)
+                } else {
+                    phrase(f, folded)
+                };
+                if key.is_empty() {
+                    by_words
+                } else {
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Should, by_words),
+                        (
+                            Occur::Should,
+                            term_query(Term::from_field_text(f.notation, key), 1.0),
+                        ),
+                    ]))
+                }
+            }
+        };
+        clauses.push((Occur::Must, q));
+    }
+    Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// A conjunction of term queries (one term alone stays a term query): the shape tantivy's
+/// block-max pruning handles (block-max WAND for a term, block-max intersection for more).
+fn term_conjunction(mut terms: Vec<Term>) -> Option<Box<dyn Query>> {
+    terms.sort();
+    terms.dedup();
+    match terms.len() {
+        0 => None,
+        1 => Some(term_query(terms.pop()?, 1.0)),
+        _ => Some(Box::new(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|t| (Occur::Must, term_query(t, 1.0)))
+                .collect(),
+        ))),
+    }
+}
+
+/// Candidate passes for a search with words: cheap top-k queries whose best records, re-scored
+/// with [`build`]'s query, give the best records of that query. Each is a pure conjunction or
+/// disjunction of term queries with frequencies, which tantivy answers with block-max pruning
+/// instead of scoring every match. They carry no restriction (clauses other than terms would
+/// turn the pruning off); re-scoring with the full query drops every record the caller may not
+/// see or that does not match (a phrase whose words are there but apart).
+///
+/// 1. Every folded word required: the folded-field ranking.
+/// 2. If the query has accented words: those words as written (exact field), the others
+///    folded, all required: records with the exact spellings, which rank first.
+/// 3. The words in the subject (folded, or as written when accented), any of them: records
+///    whose subject matches, which the subject boost lifts.
+pub fn candidate_passes(f: &Fields, plan: &Plan) -> Vec<Box<dyn Query>> {
+    let mut passes = Vec::new();
+    let pairs: Vec<(&String, &String)> = plan
+        .units
+        .iter()
+        .flat_map(|u| u.exact().iter().zip(u.folded()))
+        .collect();
+    let folded: Vec<Term> = pairs
+        .iter()
+        .map(|(_, w)| Term::from_field_text(f.folded, w))
+        .collect();
+    passes.extend(term_conjunction(folded));
+    if pairs.iter().any(|(e, _)| !e.is_ascii()) {
+        let exact: Vec<Term> = pairs
+            .iter()
+            .map(|(e, w)| {
+                if e.is_ascii() {
+                    Term::from_field_text(f.folded, w)
+                } else {
+                    Term::from_field_text(f.text, e)
+                }
+            })
+            .collect();
+        passes.extend(term_conjunction(exact));
+    }
+    let mut subject: Vec<Term> = pairs
+        .iter()
+        .map(|(e, w)| {
+            if e.is_ascii() {
+                Term::from_field_text(f.subject, w)
+            } else {
+                Term::from_field_text(f.subject_exact, e)
+            }
+        })
+        .collect();
+    subject.sort();
+    subject.dedup();
+    if !subject.is_empty() {
+        passes.push(Box::new(BooleanQuery::new(
+            subject
+                .into_iter()
+                .map(|t| (Occur::Should, term_query(t, 1.0)))
+                .collect(),
+        )));
+    }
+    passes
+}
+
 /// Adjacent-syllable ranking (`chữ ký số` unquoted still rewards adjacency): each two adjacent
 /// query words as a folded phrase, boosted. Pairs inside a quoted phrase or notation are left
 /// out: that unit matches only adjacent words anyway. (Schema 1 indexed a pair field; phrases
 /// on the positions the folded field has anyway cost less at indexing time.)
 fn adjacency(f: &Fields, plan: &Plan) -> Option<Box<dyn Query>> {
-    let mut pairs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let pairs = adjacency_pairs(f, plan);
+    if pairs.is_empty() {
+        None
+    } else {
+        Some(Box::new(BooleanQuery::new(pairs)))
+    }
+}
+
+fn adjacency_pairs(f: &Fields, plan: &Plan) -> Vec<Clause> {
+    let mut pairs: Vec<Clause> = Vec::new();
     let mut previous: Option<&String> = None;
     for unit in &plan.units {
         let words = unit.folded();
@@ -403,11 +600,7 @@ fn adjacency(f: &Fields, plan: &Plan) -> Option<Box<dyn Query>> {
         }
         previous = words.last();
     }
-    if pairs.is_empty() {
-        None
-    } else {
-        Some(Box::new(BooleanQuery::new(pairs)))
-    }
+    pairs
 }
 
 fn phrase(f: &Fields, folded: &[String]) -> Box<dyn Query> {
