@@ -1,5 +1,6 @@
 //! Vietnamese analysis: word tokens that keep their combining marks, NFC, lowercase, and the three
-//! index forms — exact, folded (marks removed, đ→d) and folded adjacent-syllable pairs.
+//! index forms — exact and folded (marks removed, đ→d). Adjacent syllables are ranked with
+//! phrases on the folded field (positions), not with a pair field, which indexes faster.
 //!
 //! Vietnamese text arrives in any Unicode form: PDFs and keyboards (VNI, Telex with decomposed
 //! output) often emit NFD, where a tone mark is a separate code point. A tokenizer that splits on
@@ -14,8 +15,6 @@ use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 pub const EXACT: &str = "stele_vi_exact";
 /// Tokenizer name of the folded form.
 pub const FOLDED: &str = "stele_vi_folded";
-/// Tokenizer name of the folded adjacent-syllable pairs.
-pub const PAIRS: &str = "stele_vi_pairs";
 
 /// Words longer than this (bytes) are dropped: no real word is, and they bloat the dictionary.
 pub const MAX_WORD_BYTES: usize = 120;
@@ -28,10 +27,6 @@ pub enum Form {
     Exact,
     /// Marks removed, đ→d, lowercase.
     Folded,
-    /// "a b" for each two adjacent folded words not separated by sentence punctuation. (Schema 1
-    /// indexed these; schema 2 ranks adjacency with phrases on the folded field instead, which
-    /// indexes faster. Kept registered for a pair field should profiling favour it again.)
-    Pairs,
 }
 
 /// The Stele tokenizer for one [`Form`].
@@ -50,12 +45,11 @@ impl VietTokenizer {
     }
 }
 
-/// Registers the three analyzers on an index.
+/// Registers the analyzers on an index.
 pub fn register(index: &tantivy::Index) {
     let m = index.tokenizers();
     m.register(EXACT, TextAnalyzer::from(VietTokenizer::new(Form::Exact)));
     m.register(FOLDED, TextAnalyzer::from(VietTokenizer::new(Form::Folded)));
-    m.register(PAIRS, TextAnalyzer::from(VietTokenizer::new(Form::Pairs)));
 }
 
 /// The folded analyzer alone (snippets re-tokenise stored text with it).
@@ -71,10 +65,6 @@ impl Tokenizer for VietTokenizer {
             words: Words::new(text),
             form: self.form,
             token: &mut self.token,
-            prev: String::new(),
-            prev_from: 0,
-            has_prev: false,
-            scratch: String::new(),
         }
     }
 }
@@ -83,18 +73,12 @@ pub struct VietTokenStream<'a> {
     words: Words<'a>,
     form: Form,
     token: &'a mut Token,
-    /// Pairs: the previous folded word and where it started.
-    prev: String,
-    prev_from: usize,
-    has_prev: bool,
-    scratch: String,
 }
 
 impl TokenStream for VietTokenStream<'_> {
     fn advance(&mut self) -> bool {
         while let Some(w) = self.words.next() {
             if w.end - w.start > MAX_WORD_BYTES {
-                self.has_prev = false;
                 continue;
             }
             let word = &self.words.text[w.start..w.end];
@@ -112,30 +96,6 @@ impl TokenStream for VietTokenStream<'_> {
                     if self.token.text.is_empty() {
                         continue;
                     }
-                }
-                Form::Pairs => {
-                    self.scratch.clear();
-                    fold_word(word, &mut self.scratch);
-                    if self.scratch.is_empty() {
-                        continue;
-                    }
-                    let emit = self.has_prev && !w.broken;
-                    if emit {
-                        self.token.text.clear();
-                        self.token.text.push_str(&self.prev);
-                        self.token.text.push(' ');
-                        self.token.text.push_str(&self.scratch);
-                        self.token.offset_from = self.prev_from;
-                        self.token.offset_to = w.end;
-                        self.token.position = self.token.position.wrapping_add(1);
-                    }
-                    std::mem::swap(&mut self.prev, &mut self.scratch);
-                    self.prev_from = w.start;
-                    self.has_prev = true;
-                    if emit {
-                        return true;
-                    }
-                    continue;
                 }
             }
             self.token.offset_from = w.start;
@@ -155,8 +115,8 @@ impl TokenStream for VietTokenStream<'_> {
     }
 }
 
-/// One word of the input: its byte range, and whether sentence punctuation separated it from
-/// the previous word (no syllable pair spans a full stop or comma).
+/// One word of the input: its byte range, and whether sentence punctuation (a full stop, a
+/// comma) separated it from the previous word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WordSpan {
     pub start: usize,
@@ -459,7 +419,7 @@ mod tests {
         let nfc = "Chữ ký số của Ủy ban nhân dân tỉnh Đắk Lắk, quyết định.";
         let nfd: String = nfc.nfd().collect();
         assert_ne!(nfc, nfd);
-        for form in [Form::Exact, Form::Folded, Form::Pairs] {
+        for form in [Form::Exact, Form::Folded] {
             assert_eq!(tokens(nfc, form), tokens(&nfd, form), "{form:?}");
         }
         // "ban" is ASCII: the exact field leaves it to the folded one.
@@ -516,19 +476,6 @@ mod tests {
         assert_eq!(key("  Nguyễn   Văn  AN "), "nguyen van an");
         assert_eq!(key("QĐ-UBND"), "qd-ubnd");
         assert_eq!(tokens("Đường ĐẮK", Form::Folded), ["duong", "dak"]);
-    }
-
-    #[test]
-    fn pairs_are_adjacent_folded_words_within_a_sentence() {
-        assert_eq!(
-            tokens("Chữ ký số, dấu đỏ. Ký", Form::Pairs),
-            ["chu ky", "ky so", "dau do"]
-        );
-        assert_eq!(
-            tokens("1500/UBND-CNTT", Form::Pairs),
-            ["1500 ubnd", "ubnd cntt"]
-        );
-        assert!(tokens("một", Form::Pairs).is_empty());
     }
 
     #[test]
