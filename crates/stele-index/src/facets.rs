@@ -51,13 +51,41 @@ impl FacetFruit {
         }
         Facets {
             agency: sorted(self.agency),
-            type_name: sorted(self.type_name),
+            type_name: sorted(merge_spellings(self.type_name)),
             year: sorted(self.year),
-            signer: sorted(self.signer),
+            signer: sorted(merge_spellings(self.signer)),
             confidentiality: sorted(self.confidentiality),
             retention: sorted(self.retention),
         }
     }
+}
+
+/// Values that differ only in case, marks or spacing ("Công văn", "Cong van", "CÔNG VĂN") are one
+/// value to the filters, so they are one facet: counted together under the spelling most records
+/// use (on a tie, the one with more marks, then the first in order).
+fn merge_spellings(counts: HashMap<String, u64>) -> HashMap<String, u64> {
+    let mut groups: HashMap<String, (u64, String, u64)> = HashMap::new();
+    for (value, count) in counts {
+        let group = groups
+            .entry(crate::analyzer::key(&value))
+            .or_insert_with(|| (0, value.clone(), 0));
+        group.0 += count;
+        let marks = |s: &str| s.chars().filter(|c| !c.is_ascii()).count();
+        let better = (count, marks(&value), std::cmp::Reverse(value.as_str()))
+            > (
+                group.2,
+                marks(&group.1),
+                std::cmp::Reverse(group.1.as_str()),
+            );
+        if better {
+            group.1 = value;
+            group.2 = count;
+        }
+    }
+    groups
+        .into_values()
+        .map(|(total, shown, _)| (shown, total))
+        .collect()
 }
 
 /// The facet collector.
@@ -198,5 +226,33 @@ impl SegmentCollector for SegmentFacets {
                 .collect(),
             confidentiality,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_one_value_are_one_facet() {
+        let counts: HashMap<String, u64> = [
+            ("Công văn", 3),
+            ("Cong van", 1),
+            ("CÔNG VĂN", 1),
+            ("Quyết định", 2),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let merged = merge_spellings(counts);
+        assert_eq!(merged.len(), 2, "{merged:?}");
+        assert_eq!(merged["Công văn"], 5);
+        assert_eq!(merged["Quyết định"], 2);
+        // A tie goes to the spelling with marks.
+        let tie: HashMap<String, u64> = [("Cong van", 1), ("Công văn", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert_eq!(merge_spellings(tie)["Công văn"], 2);
     }
 }
