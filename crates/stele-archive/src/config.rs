@@ -426,12 +426,12 @@ impl Config {
         self.hash("renewal", &self.renewal.hash)
     }
 
-    /// `[seal] batch_size`.
     /// The index writer's memory budget in bytes (tantivy needs at least 15 MB).
     pub fn index_writer_bytes(&self) -> usize {
         (self.index.writer_mib as usize) << 20
     }
 
+    /// `[seal] batch_size`.
     pub fn seal_batch_size(&self) -> usize {
         usize::try_from(self.seal.batch_size).unwrap_or(usize::MAX)
     }

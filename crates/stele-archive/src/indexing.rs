@@ -120,16 +120,17 @@ fn document_text_at(
 }
 
 /// The text of a record: every file that has some (the original; for a detached signature, the
-/// signed content), and a note when there is none.
+/// signed content), and a note when there is none. `files` are the bytes of `manifest.files`, in
+/// order.
 pub fn record_text(
     manifest: &RecordManifest,
-    files: &[Bytes],
+    files: &[impl AsRef<[u8]>],
     limits: &TextLimits,
 ) -> (String, Option<String>) {
     let mut text = String::new();
     let mut notes = Vec::new();
     for (file, bytes) in manifest.files.iter().zip(files) {
-        match document_text(bytes, limits) {
+        match document_text(bytes.as_ref(), limits) {
             Ok(Some(t)) if !t.trim().is_empty() => {
                 if !text.is_empty() {
                     text.push('\n');
@@ -159,6 +160,7 @@ pub fn record_text(
 pub fn indexed_record(manifest: &RecordManifest, text: String) -> IndexedRecord {
     let m = &manifest.metadata;
     let mut signers: Vec<String> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
     let named = m.signer_info.iter().map(|s| s.full_name.as_str());
     let certified = manifest
         .validation
@@ -166,14 +168,11 @@ pub fn indexed_record(manifest: &RecordManifest, text: String) -> IndexedRecord 
         .iter()
         .filter_map(|s| s.signer.as_deref());
     for name in named.chain(certified) {
-        let name: String = name.split_whitespace().collect::<Vec<_>>().join(" ");
-        let key = name.nfc().collect::<String>().to_lowercase();
-        if !name.is_empty()
-            && !signers
-                .iter()
-                .any(|s| s.nfc().collect::<String>().to_lowercase() == key)
-        {
-            signers.push(name);
+        // The index's own matching key: the signer filter and facet treat these as one name.
+        let key = stele_index::analyzer::key(name);
+        if !key.is_empty() && !keys.contains(&key) {
+            keys.push(key);
+            signers.push(name.split_whitespace().collect::<Vec<_>>().join(" "));
         }
     }
     IndexedRecord {

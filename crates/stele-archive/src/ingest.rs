@@ -101,11 +101,12 @@ impl RecordManifest {
 /// What ingest did with a submission.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IngestOutcome {
-    /// A new record.
+    /// A new record, and its manifest as stored.
     Archived {
         id: RecordId,
         indication: Indication,
         summary: String,
+        manifest: Box<RecordManifest>,
     },
     /// These bytes are already archived under `id` (nothing was written).
     Duplicate { id: RecordId },
@@ -276,6 +277,7 @@ impl Archive {
                 id,
                 indication: report.indication,
                 summary: report.summary,
+                manifest: Box::new(manifest),
             }),
             // Another writer committed the same bytes first.
             Creation::AlreadyExists(_) => Ok(IngestOutcome::Duplicate { id }),

@@ -10,7 +10,8 @@ use serde_json::json;
 use stele_archive::{
     IndexedOutcome, IngestError, IngestOutcome, IngestPolicy, RecordMetadata, Submission,
 };
-use stele_sig::Indication;
+use stele_index::IndexedRecord;
+use stele_sig::{Indication, TextLimits};
 use stele_store::RecordId;
 
 use crate::context::{read_capped, Context, GlobalArgs};
@@ -75,6 +76,9 @@ struct Outcome {
     indication: Option<&'static str>,
     summary: Option<String>,
     reason: Option<String>,
+    /// A new record's index entry, made from the bytes in hand (no second read from the store),
+    /// and why it lacks text if it does.
+    entry: Option<(IndexedRecord, Option<String>)>,
 }
 
 impl Outcome {
@@ -86,6 +90,7 @@ impl Outcome {
             indication: None,
             summary: None,
             reason: Some(reason),
+            entry: None,
         }
     }
 
@@ -155,21 +160,26 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> Result<ExitCode, UsageError
     let mut worst = Status::Archived;
     let mut counts = [0usize; 4];
     let mut indexer = SearchFeed::open(&ctx, jobs);
+    let index_text = indexer.is_some();
     // Ingest indexes as it goes: each chunk of files is archived, then indexed and committed,
     // so an interrupted run leaves what it archived searchable.
     for chunk in files.chunks(INDEX_CHUNK) {
         let mut landed = Vec::new();
         ctx.block_on(
             futures::stream::iter(chunk.iter())
-                .map(|path| ingest_one(&archive, path, meta.as_ref(), detached.as_ref()))
+                .map(|path| {
+                    ingest_one(&archive, path, meta.as_ref(), detached.as_ref(), index_text)
+                })
                 .buffered(jobs)
-                .for_each(|outcome| {
+                .for_each(|mut outcome| {
                     worst = worst.max(outcome.status);
                     counts[outcome.status as usize] += 1;
-                    if let (Status::Archived | Status::Duplicate, Some(id)) =
-                        (outcome.status, &outcome.id)
-                    {
-                        landed.push((outcome.status, id.clone()));
+                    match (outcome.entry.take(), outcome.status, &outcome.id) {
+                        (Some(entry), _, _) => landed.push(Landed::New(Box::new(entry))),
+                        (None, Status::Archived | Status::Duplicate, Some(id)) => {
+                            landed.push(Landed::Known(id.clone()))
+                        }
+                        _ => {}
                     }
                     let line = outcome.line(args.json);
                     match &bar {
@@ -222,6 +232,7 @@ async fn ingest_one(
     path: &Path,
     meta: Option<&RecordMetadata>,
     detached: Option<&(String, Vec<u8>)>,
+    index_text: bool,
 ) -> Outcome {
     let file = path.display().to_string();
     let sidecar = sidecar_of(path);
@@ -248,6 +259,14 @@ async fn ingest_one(
         Ok(Err(UsageError(e))) => return Outcome::failed(&file, Status::Error, e),
         Err(e) => return Outcome::failed(&file, Status::Error, e.to_string()),
     };
+    // The files as the manifest lists them (original, then detached content), kept for the index.
+    let files: Vec<Vec<u8>> = if index_text {
+        std::iter::once(bytes.clone())
+            .chain(detached.map(|(_, d)| d.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let submission = Submission {
         name: file_name(path),
         bytes,
@@ -259,7 +278,19 @@ async fn ingest_one(
             id,
             indication,
             summary,
+            manifest,
         }) => Outcome {
+            entry: if index_text {
+                tokio::task::spawn_blocking(move || {
+                    let (text, note) =
+                        stele_archive::record_text(&manifest, &files, &TextLimits::default());
+                    (stele_archive::indexed_record(&manifest, text), note)
+                })
+                .await
+                .ok()
+            } else {
+                None
+            },
             file,
             status: Status::Archived,
             id: Some(id.to_string()),
@@ -278,6 +309,7 @@ async fn ingest_one(
             indication: None,
             summary: None,
             reason: None,
+            entry: None,
         },
         Err(IngestError::Rejected { reason, .. }) => {
             Outcome::failed(&file, Status::Rejected, reason)
@@ -325,24 +357,32 @@ impl SearchFeed {
     }
 
     /// Indexes the new records, and the duplicates the index lacks, then commits.
-    fn add(&mut self, ctx: &Context, landed: Vec<(Status, String)>) -> Result<(), String> {
-        let mut ids = Vec::new();
-        for (status, id) in landed {
-            if status == Status::Duplicate && self.index.contains(&id).map_err(|e| e.to_string())? {
-                continue;
+    fn add(&mut self, ctx: &Context, landed: Vec<Landed>) -> Result<(), String> {
+        let mut known = Vec::new();
+        for item in landed {
+            match item {
+                Landed::New(entry) => {
+                    let (record, note) = *entry;
+                    if let Some(n) = note {
+                        eprintln!("note: search index: {}: {n}", record.id);
+                    }
+                    self.writer.add(&record).map_err(|e| e.to_string())?;
+                }
+                Landed::Known(id) => {
+                    if !self.index.contains(&id).map_err(|e| e.to_string())? {
+                        known.push(RecordId::new(id).map_err(|e| e.to_string())?);
+                    }
+                }
             }
-            ids.push(RecordId::new(id).map_err(|e| e.to_string())?);
         }
-        if ids.is_empty() {
-            return Ok(());
-        }
+        // Records archived before (or whose entry could not be made here) are read back.
         let report = stele_archive::index_records(
             ctx.runtime(),
             ctx.store(),
             &self.writer,
-            ids,
+            known,
             self.jobs,
-            &stele_sig::TextLimits::default(),
+            &TextLimits::default(),
             &|o| {
                 if let IndexedOutcome::Indexed {
                     id, note: Some(n), ..
@@ -362,6 +402,12 @@ impl SearchFeed {
         }
         Ok(())
     }
+}
+
+/// What ingest hands the index: a new record's entry, or the id of a record already archived.
+enum Landed {
+    New(Box<(IndexedRecord, Option<String>)>),
+    Known(String),
 }
 
 /// Reads and checks a metadata file; the message names the file and the field.
