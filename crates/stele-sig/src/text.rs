@@ -47,7 +47,7 @@ pub struct TextLimits {
     pub max_total_bytes: usize,
     /// Most content-stream operators interpreted in the whole document.
     pub max_operators: usize,
-    /// Most characters of output.
+    /// Most characters of output (a glyph that maps to no text counts as one).
     pub max_output_chars: usize,
     /// Deepest nesting of Form XObjects.
     pub max_form_depth: usize,
@@ -160,8 +160,13 @@ fn extract_unguarded(pdf: &[u8], limits: &TextLimits) -> Result<ExtractedText, T
         }
         text.push('\u{c}');
     }
+    // Most documents are NFC already: skip the copy then.
+    let text = match unicode_normalization::is_nfc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => text,
+        _ => text.nfc().collect(),
+    };
     Ok(ExtractedText {
-        text: text.nfc().collect(),
+        text,
         pages,
         pages_without_text: empty,
     })
@@ -202,25 +207,32 @@ pub(crate) struct Budget {
 
 impl Budget {
     fn decode(&mut self, s: &Stream) -> Result<Vec<u8>, TextError> {
-        let bytes = s
-            .get_plain_content_with_limit(self.limits.max_stream_bytes)
-            .map_err(|e| match e {
-                lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
-                    ..
-                }) => TextError::LimitExceeded(TextLimit::StreamBytes),
-                // An undecodable stream carries no text we can read; treat it as empty, as
-                // viewers do, rather than losing the rest of the document.
-                _ => TextError::Malformed(String::new()),
-            })
-            .or_else(|e| match e {
-                TextError::Malformed(_) => Ok(Vec::new()),
-                e => Err(e),
-            })?;
-        self.total_bytes = self.total_bytes.saturating_add(bytes.len());
+        let bytes = match s.get_plain_content_with_limit(self.limits.max_stream_bytes) {
+            Ok(bytes) => bytes,
+            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
+                ..
+            })) => return Err(TextError::LimitExceeded(TextLimit::StreamBytes)),
+            // An undecodable stream carries no text we can read; treat it as empty, as
+            // viewers do, rather than losing the rest of the document.
+            Err(_) => Vec::new(),
+        };
+        self.charge(bytes.len())?;
+        Ok(bytes)
+    }
+
+    /// Counts `bytes` of decoded or derived data against `max_total_bytes`.
+    fn charge(&mut self, bytes: usize) -> Result<(), TextError> {
+        self.total_bytes = self.total_bytes.saturating_add(bytes);
         if self.total_bytes > self.limits.max_total_bytes {
             return Err(TextError::LimitExceeded(TextLimit::TotalBytes));
         }
-        Ok(bytes)
+        Ok(())
+    }
+
+    /// A parsed CMap, its heap charged to the budget.
+    fn parsed(&mut self, cmap: cmap::CMap) -> Result<cmap::CMap, TextError> {
+        self.charge(cmap.heap_bytes())?;
+        Ok(cmap)
     }
 }
 
@@ -723,7 +735,8 @@ impl<'a> Interpreter<'a, '_> {
         }
         let text = expand_ligature(text);
         let space = !text.is_empty() && text.chars().all(char::is_whitespace);
-        self.budget.output_chars += text.chars().count();
+        // A glyph without text still costs memory and layout work: count it as one.
+        self.budget.output_chars += text.chars().count().max(1);
         if self.budget.output_chars > self.budget.limits.max_output_chars {
             return Err(TextError::LimitExceeded(TextLimit::OutputChars));
         }
@@ -761,12 +774,7 @@ fn expand_ligature(text: &str) -> &str {
 /// A PDF text string: UTF-16BE with BOM, UTF-8 with BOM, or PDFDocEncoding.
 fn decode_text_string(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
-        let units = rest
-            .chunks(2)
-            .map(|c| u16::from(c[0]) << 8 | u16::from(*c.get(1).unwrap_or(&0)));
-        return char::decode_utf16(units)
-            .map(|r| r.unwrap_or('\u{fffd}'))
-            .collect();
+        return cmap::utf16_string(&cmap::utf16_units(rest));
     }
     if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
         return String::from_utf8_lossy(rest).into_owned();

@@ -30,20 +30,28 @@ fn code_of(bytes: &[u8]) -> Option<(u8, u32)> {
     ))
 }
 
-fn utf16_units(bytes: &[u8]) -> Vec<u16> {
+pub(super) fn utf16_units(bytes: &[u8]) -> Vec<u16> {
     bytes
         .chunks(2)
         .map(|c| u16::from(c[0]) << 8 | u16::from(*c.get(1).unwrap_or(&0)))
         .collect()
 }
 
-fn utf16_string(units: &[u16]) -> String {
+pub(super) fn utf16_string(units: &[u16]) -> String {
     char::decode_utf16(units.iter().copied())
         .map(|r| r.unwrap_or('\u{fffd}'))
         .collect()
 }
 
 impl CMap {
+    /// Roughly the heap the parsed CMap holds, for the document's memory budget: a hostile
+    /// ToUnicode of a few KB can expand to [`MAX_ENTRIES`] strings.
+    pub(super) fn heap_bytes(&self) -> usize {
+        let chars: usize = self.chars.values().map(|s| 48 + s.len()).sum();
+        let ranges: usize = self.ranges.iter().map(|r| 40 + 2 * r.3.len()).sum();
+        chars + ranges + 16 * self.codespace.len()
+    }
+
     pub(super) fn parse(data: &[u8]) -> CMap {
         let mut cmap = CMap::default();
         let mut lexer = Lexer::new(data);

@@ -75,7 +75,10 @@ impl Font {
             .unwrap_or(b"");
         let composite = subtype == b"Type0";
         let to_unicode = match dict.get(b"ToUnicode") {
-            Ok(o) => stream_bytes(doc, o, budget)?.map(|b| CMap::parse(&b)),
+            Ok(o) => match stream_bytes(doc, o, budget)? {
+                Some(b) => Some(budget.parsed(CMap::parse(&b))?),
+                None => None,
+            },
             Err(_) => None,
         };
         let mut font = Font {
@@ -95,7 +98,7 @@ impl Font {
         if composite {
             if let Ok(o) = dict.get(b"Encoding") {
                 if let Some(bytes) = stream_bytes(doc, o, budget)? {
-                    font.encoding_cmap = Some(CMap::parse(&bytes));
+                    font.encoding_cmap = Some(budget.parsed(CMap::parse(&bytes))?);
                 }
             }
             let descendant = dict
@@ -116,6 +119,8 @@ impl Font {
         } else {
             font.read_metrics(doc, dict);
             font.simple = simple_encoding(doc, dict, subtype);
+            // Each font builds its own 256-entry table: charge it like decoded bytes.
+            budget.charge(font.simple.len() * 32)?;
             font.first_char = dict
                 .get(b"FirstChar")
                 .ok()

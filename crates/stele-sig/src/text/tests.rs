@@ -272,6 +272,53 @@ fn limits_are_named() {
     assert!(extract_text(&nested, &TextLimits::default()).is_ok());
 }
 
+#[test]
+fn glyphs_without_text_count_against_the_output_limit() {
+    // Code 0 maps to nothing in StandardEncoding: a page of them yields no text but still
+    // costs a glyph each, so it cannot grow memory past the limit unnoticed.
+    let zeros = format!("BT /F1 12 Tf 72 700 Td ({}) Tj ET", "\\000".repeat(5000));
+    let doc = pdf(&[&zeros], &[HELVETICA], &[]);
+    let limits = TextLimits {
+        max_output_chars: 1000,
+        ..TextLimits::default()
+    };
+    assert_eq!(
+        extract_text(&doc, &limits),
+        Err(TextError::LimitExceeded(TextLimit::OutputChars))
+    );
+}
+
+#[test]
+fn a_tounicode_cmap_is_charged_by_what_it_expands_to() {
+    // A short bfrange line per 256 codes expands to many map entries; the expansion counts
+    // against max_total_bytes, not just the CMap's source bytes.
+    let mut cmap =
+        String::from("begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange\n");
+    for block in 0..64u32 {
+        let lo = block * 256;
+        cmap.push_str(&format!(
+            "1 beginbfrange <{lo:04X}> <{:04X}> <{:04X}> endbfrange\n",
+            lo + 255,
+            0x4e00 + lo
+        ));
+    }
+    cmap.push_str("endcmap");
+    let source_len = cmap.len();
+    let font = "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H \
+                /DescendantFonts [] /ToUnicode 40 0 R >>";
+    let doc = pdf(&["BT /F1 12 Tf 72 700 Td <0001> Tj ET"], &[font], &[]);
+    let doc = splice(&doc, &[(40, &stream(&cmap))]);
+    let limits = TextLimits {
+        max_total_bytes: source_len * 4,
+        ..TextLimits::default()
+    };
+    assert_eq!(
+        extract_text(&doc, &limits),
+        Err(TextError::LimitExceeded(TextLimit::TotalBytes))
+    );
+    assert!(extract_text(&doc, &TextLimits::default()).is_ok());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
