@@ -115,13 +115,11 @@ impl TokenStream for VietTokenStream<'_> {
     }
 }
 
-/// One word of the input: its byte range, and whether sentence punctuation (a full stop, a
-/// comma) separated it from the previous word.
+/// One word of the input: its byte range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WordSpan {
     pub start: usize,
     pub end: usize,
-    pub broken: bool,
 }
 
 /// Iterator over word spans: a word starts at a letter or digit and continues over letters,
@@ -144,8 +142,6 @@ struct CharInfo {
     word: bool,
     /// Combining mark: continues a word.
     mark: bool,
-    /// Sentence punctuation: no syllable pair spans it.
-    brk: bool,
     /// Folded form (one char), or `None` when the folded form is empty (a mark) or longer
     /// than one char (then the slow path folds it).
     fold: Option<char>,
@@ -177,7 +173,6 @@ fn char_info_slow(c: char) -> CharInfo {
             && unicode_normalization::char::canonical_combining_class(c) == 0,
         word: c.is_alphanumeric(),
         mark: is_combining_mark(c),
-        brk: is_break_slow(c),
         fold,
         lower,
     }
@@ -219,55 +214,15 @@ fn continues_word(c: char) -> bool {
     }
 }
 
-#[inline]
-fn is_break(c: char) -> bool {
-    if c.is_ascii() {
-        matches!(
-            c,
-            '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '"' | '|'
-        )
-    } else {
-        info(c).map_or_else(|| is_break_slow(c), |i| i.brk)
-    }
-}
-
-fn is_break_slow(c: char) -> bool {
-    matches!(
-        c,
-        '.' | ','
-            | ';'
-            | ':'
-            | '!'
-            | '?'
-            | '('
-            | ')'
-            | '['
-            | ']'
-            | '{'
-            | '}'
-            | '"'
-            | '“'
-            | '”'
-            | '«'
-            | '»'
-            | '…'
-            | '|'
-    )
-}
-
 impl Iterator for Words<'_> {
     type Item = WordSpan;
     fn next(&mut self) -> Option<WordSpan> {
         let rest = &self.text[self.pos..];
-        let mut broken = false;
         let mut start = None;
         for (i, c) in rest.char_indices() {
             if is_word_char(c) {
                 start = Some(self.pos + i);
                 break;
-            }
-            if is_break(c) {
-                broken = true;
             }
         }
         let start = match start {
@@ -285,7 +240,7 @@ impl Iterator for Words<'_> {
             }
         }
         self.pos = end;
-        Some(WordSpan { start, end, broken })
+        Some(WordSpan { start, end })
     }
 }
 
@@ -512,7 +467,6 @@ mod tests {
                 continues_word(c),
                 c.is_alphanumeric() || is_combining_mark(c)
             );
-            assert_eq!(is_break(c), is_break_slow(c), "U+{u:04X}");
         }
     }
 

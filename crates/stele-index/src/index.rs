@@ -17,8 +17,8 @@ use unicode_normalization::UnicodeNormalization;
 use crate::analyzer;
 use crate::facets::FacetsCollector;
 use crate::model::{
-    number_notation, Clearance, Confidentiality, Facets, Filters, IndexedRecord, SearchHit,
-    SearchRequest, SearchResults,
+    Clearance, Confidentiality, Facets, Filters, IndexedRecord, SearchHit, SearchRequest,
+    SearchResults,
 };
 use crate::query;
 use crate::schema::{self, names, Fields, SCHEMA_VERSION};
@@ -488,7 +488,7 @@ impl RecordWriter {
         let subject = clean(&r.subject);
         let organ_name = clean(&r.organ_name);
         let type_name = r.type_name.as_deref().map(clean).filter(|s| !s.is_empty());
-        let number_notation = number_notation(r.code_number.as_deref(), r.code_notation.as_deref());
+        let number_notation = r.number_notation();
         let signers: Vec<String> = r
             .signers
             .iter()

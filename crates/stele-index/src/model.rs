@@ -133,18 +133,22 @@ pub struct IndexedRecord {
 impl IndexedRecord {
     /// `1500/UBND-CNTT`, `1500`, `UBND-CNTT`, or none.
     pub fn number_notation(&self) -> Option<String> {
-        number_notation(self.code_number.as_deref(), self.code_notation.as_deref())
-    }
-}
-
-pub(crate) fn number_notation(number: Option<&str>, notation: Option<&str>) -> Option<String> {
-    let number = number.map(str::trim).filter(|s| !s.is_empty());
-    let notation = notation.map(str::trim).filter(|s| !s.is_empty());
-    match (number, notation) {
-        (Some(n), Some(k)) => Some(format!("{n}/{k}")),
-        (Some(n), None) => Some(n.to_string()),
-        (None, Some(k)) => Some(k.to_string()),
-        (None, None) => None,
+        let number = self
+            .code_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let notation = self
+            .code_notation
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        match (number, notation) {
+            (Some(n), Some(k)) => Some(format!("{n}/{k}")),
+            (Some(n), None) => Some(n.to_string()),
+            (None, Some(k)) => Some(k.to_string()),
+            (None, None) => None,
+        }
     }
 }
 

@@ -94,13 +94,12 @@ impl Snippeter {
             let df = searcher.doc_freq(&Term::from_field_text(fields.folded, w))?;
             terms.insert(w.clone(), 1.0 / (1.0 + df as f32));
         }
-        let mut generator = SnippetGenerator::new(
+        let generator = SnippetGenerator::new(
             terms,
             analyzer::folded_analyzer(),
             fields.folded,
             SNIPPET_CHARS,
         );
-        generator.set_max_num_chars(SNIPPET_CHARS);
         Ok(Snippeter {
             generator: Some(generator),
         })
