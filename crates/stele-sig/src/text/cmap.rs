@@ -85,6 +85,8 @@ impl CMap {
                 }
             }
         }
+        // Sorted once, so each glyph's lookup is a binary search, not a scan of 4096 ranges.
+        cmap.ranges.sort_by_key(|r| (r.0, r.1));
         cmap
     }
 
@@ -146,10 +148,10 @@ impl CMap {
         if let Some(s) = self.chars.get(&(len, code)) {
             return Some(s.clone());
         }
-        self.ranges
-            .iter()
-            .find(|&&(n, lo, hi, _)| n == len && (lo..=hi).contains(&code))
-            .map(|(_, lo, _, base)| utf16_string(&offset(base, code - lo)))
+        // The range starting last at or before `code` (overlapping ranges are malformed).
+        let i = self.ranges.partition_point(|r| (r.0, r.1) <= (len, code));
+        let (n, lo, hi, base) = self.ranges.get(i.checked_sub(1)?)?;
+        (*n == len && (*lo..=*hi).contains(&code)).then(|| utf16_string(&offset(base, code - lo)))
     }
 
     /// Length of the code starting at `bytes[0]` by the codespace ranges, if any match.

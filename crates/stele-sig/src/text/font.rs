@@ -231,6 +231,7 @@ impl Font {
                 None => break,
             }
         }
+        self.cid_ranges.sort_by_key(|r| r.0);
     }
 
     /// Splits `bytes` into (code, length) pairs.
@@ -279,9 +280,11 @@ impl Font {
     pub(super) fn width(&self, code: u32) -> f32 {
         let w = if self.composite {
             self.cid_widths.get(&code).copied().unwrap_or_else(|| {
-                self.cid_ranges
-                    .iter()
-                    .find(|r| (r.0..=r.1).contains(&code))
+                // Sorted by first CID at load: the range starting last at or before `code`.
+                let i = self.cid_ranges.partition_point(|r| r.0 <= code);
+                i.checked_sub(1)
+                    .and_then(|i| self.cid_ranges.get(i))
+                    .filter(|r| code <= r.1)
                     .map_or(self.default_width, |r| r.2)
             })
         } else {
