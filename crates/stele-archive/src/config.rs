@@ -58,6 +58,7 @@ pub struct Config {
     pub seal: SealSection,
     pub renewal: RenewalSection,
     pub index: IndexSection,
+    pub server: ServerSection,
     /// The file this configuration was read from (for messages); `None` when made in memory.
     #[serde(skip)]
     file: Option<PathBuf>,
@@ -84,6 +85,42 @@ impl Default for StoreSection {
             s3_region: None,
             s3_allow_http: false,
             fsync: true,
+        }
+    }
+}
+
+/// `[server]`: `stele serve`, the HTTP API and web UI.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The address citizens reach the server at (`https://luutru.example.gov.vn`): the start of
+    /// every public verification URL and QR code. `None`: `http://` + `listen`.
+    pub public_url: Option<String>,
+    /// The access tokens (`stele token add`): SHA-256 of each secret, its role and clearance.
+    pub tokens_file: PathBuf,
+    /// Largest upload accepted, in MiB.
+    pub max_upload_mib: u32,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            tokens_file: PathBuf::from("tokens.toml"),
+            max_upload_mib: 256,
+        }
+    }
+}
+
+impl ServerSection {
+    /// Where public verification URLs start, without a trailing slash.
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
         }
     }
 }
@@ -295,6 +332,7 @@ impl Config {
         s.crls.iter_mut().for_each(fix);
         fix(&mut s.revocation_cache);
         fix(&mut self.index.dir);
+        fix(&mut self.server.tokens_file);
         if let Some(p) = &mut self.policy.file {
             fix(p);
         }
@@ -387,6 +425,22 @@ impl Config {
                 ));
             }
             days("max_age_days", d)?;
+        }
+        if !(1..=65536).contains(&self.server.max_upload_mib) {
+            return Err(self.value_error(
+                "server",
+                "max_upload_mib",
+                format!("{} is outside 1..=65536", self.server.max_upload_mib),
+            ));
+        }
+        if let Some(u) = &self.server.public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(self.value_error(
+                    "server",
+                    "public_url",
+                    format!("`{u}` must start with http:// or https://"),
+                ));
+            }
         }
         if !(16..=4000).contains(&self.index.writer_mib) {
             return Err(self.value_error(
@@ -666,6 +720,27 @@ impl Config {
             "Memory the index writer buffers before writing a segment, in MiB (at least 16).",
             "writer_mib",
             Some(i.writer_mib.to_string()),
+        );
+
+        let sv = &self.server;
+        w.section("server", "`stele serve`: the HTTP API (/api/v1/) and the web UI.");
+        w.key("Address and port to listen on.", "listen", Some(string(&sv.listen)));
+        w.optional(
+            "The address citizens reach the server at: every public verification URL and QR code starts\n\
+             with it. By default http:// and the listen address.",
+            "public_url",
+            sv.public_url.as_deref().map(string),
+            "\"https://luutru.example.gov.vn\"",
+        );
+        w.key(
+            "The access tokens, added by `stele token add NAME --role reader|archivist|legal|admin`.",
+            "tokens_file",
+            Some(path(&sv.tokens_file)),
+        );
+        w.key(
+            "Largest upload accepted, in MiB.",
+            "max_upload_mib",
+            Some(sv.max_upload_mib.to_string()),
         );
         w.out
     }

@@ -1,5 +1,6 @@
 //! `stele`: the command line. Thin: it parses arguments, calls the libraries, prints.
 
+mod audit_log_cmd;
 mod check_cmd;
 mod context;
 mod demo;
@@ -8,8 +9,12 @@ mod evidence_cmd;
 mod export_cmd;
 mod ingest_cmd;
 mod init_cmd;
+mod qr_cmd;
 mod record_cmd;
 mod search_cmd;
+mod serve;
+mod stats_cmd;
+mod token_cmd;
 mod tsa_cmd;
 
 use clap::{Parser, Subcommand};
@@ -58,6 +63,19 @@ enum Command {
     Get(record_cmd::GetArgs),
     /// Check the whole store: rehash every blob, check every record (exit 1 on any finding).
     Audit(record_cmd::AuditArgs),
+    /// Signing rates per agency and month (documents issued; with a personal, an organisation,
+    /// both signatures), secret documents excluded.
+    Stats(stats_cmd::StatsArgs),
+    /// The hash-chained audit log of every ingest, read, export, verification and renewal.
+    #[command(subcommand, name = "audit-log")]
+    AuditLog(audit_log_cmd::AuditLogCommand),
+    /// Write the QR code of a record's public verification page (SVG or PNG).
+    Qr(qr_cmd::QrArgs),
+    /// Serve the HTTP API (/api/v1/) and the web UI.
+    Serve(serve::ServeArgs),
+    /// Access tokens of the HTTP API and web UI: add one (printed once), list them.
+    #[command(subcommand)]
+    Token(token_cmd::TokenCommand),
     /// Run Stele's main job on embedded defaults: built-in TSA, seal sample documents, verify.
     Demo(demo::DemoArgs),
     /// Validate every signature of a PDF or CMS document (exit 0 only if all PASSED).
@@ -111,6 +129,11 @@ fn main() -> ExitCode {
         Command::Show(args) => record_cmd::show(&global, args),
         Command::Get(args) => record_cmd::get(&global, args),
         Command::Audit(args) => record_cmd::audit(&global, args),
+        Command::Stats(args) => stats_cmd::run(&global, args),
+        Command::AuditLog(cmd) => audit_log_cmd::run(&global, cmd),
+        Command::Qr(args) => qr_cmd::run(&global, args),
+        Command::Serve(args) => serve::run(&global, args),
+        Command::Token(cmd) => token_cmd::run(&global, cmd),
         Command::Demo(args) => demo::run(args),
         Command::Check(args) => check_cmd::run(args),
         Command::Ers(cmd) => ers_cmd::run(cmd),
