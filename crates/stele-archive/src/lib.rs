@@ -2,6 +2,7 @@
 //! timestamp, renew their evidence every night, and verify any record at any date.
 
 pub mod audit;
+pub mod audit_log;
 pub mod batch;
 mod certs;
 pub mod config;
@@ -16,9 +17,11 @@ pub mod metadata;
 pub mod renewal;
 pub mod report_html;
 mod seal;
+pub mod stats;
 pub mod sealing;
 mod timestamper;
 mod token_checker;
+pub mod verification_code;
 
 pub use audit::{audit_evidence, EvidenceAudit, EvidenceFinding};
 pub use batch::{BatchKind, SealBatch};

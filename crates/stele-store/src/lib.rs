@@ -33,10 +33,12 @@
 //! update, which object_store's local file system does not offer.
 
 mod audit;
+pub mod audit_log;
 mod blob;
 mod error;
 pub mod lease;
 mod record;
+pub mod secret;
 mod work;
 
 use std::sync::Arc;

@@ -1,0 +1,1 @@
+//! Signing-rate statistics (to be written).

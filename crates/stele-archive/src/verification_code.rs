@@ -1,0 +1,1 @@
+//! Public verification codes (to be written).

@@ -1,0 +1,1 @@
+//! The audit log's objects in the store (to be written).

@@ -1,0 +1,1 @@
+//! Archive-wide secrets kept in the store (to be written).
