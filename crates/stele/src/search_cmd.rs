@@ -65,16 +65,16 @@ pub struct SearchArgs {
     json: bool,
 }
 
-fn parse_date(s: &str) -> Result<Date, String> {
+pub(crate) fn parse_date(s: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(s.trim(), &format).map_err(|e| format!("`{s}` is not a date YYYY-MM-DD: {e}"))
 }
 
-fn parse_confidentiality(s: &str) -> Result<Confidentiality, String> {
+pub(crate) fn parse_confidentiality(s: &str) -> Result<Confidentiality, String> {
     s.parse::<Confidentiality>().map_err(|e| e.to_string())
 }
 
-fn parse_retention(s: &str) -> Result<String, String> {
+pub(crate) fn parse_retention(s: &str) -> Result<String, String> {
     let s = s.trim();
     if matches!(s, "01" | "02" | "03" | "04" | "05" | "06" | "07") {
         Ok(s.to_string())
@@ -125,19 +125,32 @@ pub fn search(global: &GlobalArgs, args: SearchArgs) -> Result<ExitCode, UsageEr
         )));
     }
     if args.json {
-        let mut out = serde_json::to_value(&results)?;
-        out["query"] = json!(args.query);
-        out["offset"] = json!(args.offset);
-        if !args.facets {
-            if let Some(o) = out.as_object_mut() {
-                o.remove("facets");
-            }
-        }
-        println!("{out}");
+        println!(
+            "{}",
+            results_json(&args.query, args.offset as usize, &results, args.facets)
+        );
     } else {
         print_results(&args.query, args.offset as usize, &results, args.facets);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON answer of a search (`schemas/search.schema.json`), shared by the CLI and the API.
+pub(crate) fn results_json(
+    query: &str,
+    offset: usize,
+    results: &SearchResults,
+    facets: bool,
+) -> serde_json::Value {
+    let mut out = serde_json::to_value(results).unwrap_or_else(|_| json!({}));
+    out["query"] = json!(query);
+    out["offset"] = json!(offset);
+    if !facets {
+        if let Some(o) = out.as_object_mut() {
+            o.remove("facets");
+        }
+    }
+    out
 }
 
 fn print_results(query: &str, offset: usize, results: &SearchResults, facets: bool) {

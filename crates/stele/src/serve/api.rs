@@ -1,0 +1,637 @@
+//! The JSON API under `/api/v1/` (`schemas/openapi.yaml`). Every error is
+//! `{"error": {"code", "message"}}` with a stable code.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use stele_archive::{IngestError, IngestOutcome, RecordMetadata, RecordVerdict, Submission};
+use stele_index::{Filters, SearchRequest};
+use stele_sig::{Indication, TextLimits};
+
+use super::auth::{Permission, Principal};
+use super::{at_or_now, ApiError, AppState};
+
+type St = State<Arc<AppState>>;
+
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/whoami", get(whoami))
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/records", post(upload))
+        .route("/api/v1/records/{id}", get(record))
+        .route("/api/v1/records/{id}/files/{n}", get(file))
+        .route("/api/v1/records/{id}/verification", get(verification))
+        .route("/api/v1/renewal", get(renewal))
+}
+
+/// The caller, from `Authorization: Bearer TOKEN` or the web UI's session cookie. A token
+/// that is given but unknown is refused outright rather than treated as anonymous.
+pub(crate) struct Caller(pub Option<Principal>);
+
+/// The web UI keeps the token in this HttpOnly cookie.
+pub(crate) const SESSION_COOKIE: &str = "stele_session";
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::to_string);
+        let secret = bearer.or_else(|| cookie(&parts.headers, SESSION_COOKIE));
+        match secret {
+            None => Ok(Caller(None)),
+            Some(s) => match state.tokens.authenticate(&s) {
+                Some(p) => Ok(Caller(Some(p))),
+                None => Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "the token is not valid (unknown or revoked)",
+                )),
+            },
+        }
+    }
+}
+
+/// A cookie's value from the request headers.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+impl Caller {
+    /// The principal if it holds `p`: 401 without a token, 403 with one that lacks it.
+    pub fn require(&self, p: Permission) -> Result<&Principal, ApiError> {
+        match &self.0 {
+            None => Err(ApiError::unauthenticated()),
+            Some(pr) if pr.can(p) => Ok(pr),
+            Some(pr) => Err(ApiError::forbidden(pr, p)),
+        }
+    }
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn whoami(caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = caller.require(Permission::Read)?;
+    Ok(Json(json!({
+        "name": p.name, "role": p.role.as_str(), "clearance": p.clearance
+    })))
+}
+
+/// Search parameters, as the API and the web UI take them.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SearchParams {
+    #[serde(default)]
+    pub q: String,
+    pub agency: Option<String>,
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub year: Option<String>,
+    pub signer: Option<String>,
+    pub confidentiality: Option<String>,
+    pub retention: Option<String>,
+    pub file: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+    pub facets: Option<String>,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl SearchParams {
+    /// The index request for a caller; every bad parameter is named.
+    pub fn request(&self, p: &Principal, facets: bool) -> Result<SearchRequest, ApiError> {
+        let bad =
+            |name: &str, e: String| ApiError::bad_request("bad_parameter", format!("{name}: {e}"));
+        let number = |name: &str, v: &Option<String>, max: usize, default: usize| {
+            given(v).map_or(Ok(default), |s| {
+                s.parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| bad(name, format!("`{s}` is not a number from 0 to {max}")))
+            })
+        };
+        let date = |name: &str, v: &Option<String>| {
+            given(v)
+                .map(|s| crate::search_cmd::parse_date(s).map_err(|e| bad(name, e)))
+                .transpose()
+        };
+        Ok(SearchRequest {
+            query: self.q.clone(),
+            filters: Filters {
+                agency: given(&self.agency).map(str::to_string),
+                type_name: given(&self.type_name).map(str::to_string),
+                from: date("from", &self.from)?,
+                to: date("to", &self.to)?,
+                year: given(&self.year)
+                    .map(|s| {
+                        s.parse::<i32>()
+                            .ok()
+                            .filter(|y| (1..=9999).contains(y))
+                            .ok_or_else(|| bad("year", format!("`{s}` is not a year")))
+                    })
+                    .transpose()?,
+                signer: given(&self.signer).map(str::to_string),
+                confidentiality: given(&self.confidentiality)
+                    .map(|s| {
+                        crate::search_cmd::parse_confidentiality(s)
+                            .map_err(|e| bad("confidentiality", e))
+                    })
+                    .transpose()?,
+                retention: given(&self.retention)
+                    .map(|s| crate::search_cmd::parse_retention(s).map_err(|e| bad("retention", e)))
+                    .transpose()?,
+                file_notation: given(&self.file).map(str::to_string),
+            },
+            limit: number("limit", &self.limit, stele_index::MAX_LIMIT, 10)?,
+            offset: number("offset", &self.offset, stele_index::MAX_OFFSET, 0)?,
+            clearance: p.search_clearance(),
+            facets,
+        })
+    }
+
+    pub fn wants_facets(&self) -> bool {
+        matches!(given(&self.facets), Some("1" | "true" | "yes"))
+    }
+}
+
+/// Runs a search off the async threads.
+pub(crate) async fn run_search(
+    state: &Arc<AppState>,
+    request: SearchRequest,
+) -> Result<stele_index::SearchResults, ApiError> {
+    let st = Arc::clone(state);
+    tokio::task::spawn_blocking(move || {
+        st.search_index()?.search(&request).map_err(|e| match e {
+            stele_index::IndexError::Query(m) => ApiError::bad_request("bad_query", m),
+            e => ApiError::internal(e.to_string()),
+        })
+    })
+    .await
+    .map_err(|_| ApiError::internal("search failed inside the server"))?
+}
+
+async fn search(
+    State(state): St,
+    caller: Caller,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = caller.require(Permission::Read)?;
+    let facets = params.wants_facets();
+    let request = params.request(p, facets)?;
+    let offset = request.offset;
+    let results = run_search(&state, request).await?;
+    Ok(Json(crate::search_cmd::results_json(
+        &params.q, offset, &results, facets,
+    )))
+}
+
+async fn record(
+    State(state): St,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = caller.require(Permission::Read)?;
+    let (rid, manifest) = state.visible_record(Some(p), &id).await?;
+    state
+        .audit(p, AuditKind::Read, Some(&rid), "record metadata (API)")
+        .await?;
+    Ok(Json(
+        serde_json::to_value(&manifest).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
+
+/// A file of a record by its position in the manifest (0 is the original).
+async fn file(
+    State(state): St,
+    caller: Caller,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let p = caller.require(Permission::Read)?;
+    file_response(&state, p, &id, &n, "API").await
+}
+
+pub(crate) async fn file_response(
+    state: &Arc<AppState>,
+    p: &Principal,
+    id: &str,
+    n: &str,
+    via: &str,
+) -> Result<Response, ApiError> {
+    let (rid, manifest) = state.visible_record(Some(p), id).await?;
+    let f = n
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| manifest.files.get(i))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_such_file",
+                format!(
+                    "record {id} has no file {n} (it has {})",
+                    manifest.files.len()
+                ),
+            )
+        })?;
+    // Logged before any byte leaves: an access that cannot be logged does not happen.
+    state
+        .audit(
+            p,
+            AuditKind::Read,
+            Some(&rid),
+            &format!("file {} ({via})", f.name),
+        )
+        .await?;
+    let bytes = state
+        .ctx
+        .store()
+        .get_blob(&f.blob)
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot read {}: {e}", f.name)))?;
+    let content_type = content_type(&f.name);
+    let disposition = if content_type == "application/pdf" {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(disposition, &f.name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+fn content_type(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    match lower.rsplit_once('.').map(|(_, e)| e) {
+        Some("pdf") => "application/pdf",
+        Some("p7s") => "application/pkcs7-signature",
+        Some("p7m") => "application/pkcs7-mime",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// RFC 6266 with an ASCII fallback and the UTF-8 name (Vietnamese file names).
+pub(crate) fn content_disposition(kind: &str, name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AtParam {
+    pub at: Option<String>,
+}
+
+async fn verification(
+    State(state): St,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<AtParam>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = caller.require(Permission::Verify)?;
+    let (rid, _) = state.visible_record(Some(p), &id).await?;
+    let at = at_or_now(&state, q.at.as_deref())?;
+    let v = state.verify(&rid, at).await?;
+    state
+        .audit(
+            p,
+            AuditKind::Verify,
+            Some(&rid),
+            &format!(
+                "at {}: {}",
+                crate::fmt_time(at),
+                v.verification.verdict.as_str()
+            ),
+        )
+        .await?;
+    Ok(Json(
+        serde_json::to_value(&v.verification).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
+
+async fn renewal(State(state): St, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let index = stele_archive::EvidenceIndex::load(state.ctx.store())
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot read the evidence: {e}")))?;
+    let now = state.now();
+    let plan = state
+        .on_thread(move |s| {
+            crate::evidence_cmd::renewal_settings(&s.ctx)
+                .map(|settings| stele_archive::plan(&index, &settings, now))
+        })
+        .await?
+        .map_err(|e| ApiError::internal(e.0))?;
+    Ok(Json(
+        serde_json::to_value(&plan).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
+
+/// What an upload carried.
+pub(crate) struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub meta: Option<String>,
+    pub detached: Option<(String, Vec<u8>)>,
+    pub allow_unsigned: bool,
+}
+
+/// Reads a multipart upload (`file`, `meta`, optional `detached`, `allow_unsigned`), chunk by
+/// chunk, refusing it as soon as it passes the size cap.
+pub(crate) async fn read_upload(mut form: Multipart, cap: usize) -> Result<Upload, ApiError> {
+    let too_big = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the upload is larger than the {} MiB accepted", cap >> 20),
+        )
+    };
+    let bad = |m: String| ApiError::bad_request("bad_upload", m);
+    let mut total = 0usize;
+    let mut up = Upload {
+        name: String::new(),
+        bytes: Vec::new(),
+        meta: None,
+        detached: None,
+        allow_unsigned: false,
+    };
+    let mut have_file = false;
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("not a readable multipart form: {e}")))?
+    {
+        let field_name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let mut data = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| bad(format!("the upload broke off in `{field_name}`: {e}")))?
+        {
+            total += chunk.len();
+            if total > cap {
+                return Err(too_big());
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match field_name.as_str() {
+            "file" => {
+                if data.is_empty() {
+                    return Err(bad("the field `file` is empty: choose a document".into()));
+                }
+                up.name = sanitize_name(file_name.as_deref().unwrap_or("document"));
+                up.bytes = data;
+                have_file = true;
+            }
+            "meta" => {
+                if !data.is_empty() {
+                    up.meta = Some(
+                        String::from_utf8(data)
+                            .map_err(|_| bad("the field `meta` is not UTF-8 JSON".into()))?,
+                    );
+                }
+            }
+            "detached" => {
+                if !data.is_empty() {
+                    up.detached = Some((
+                        sanitize_name(file_name.as_deref().unwrap_or("content")),
+                        data,
+                    ));
+                }
+            }
+            "allow_unsigned" => {
+                up.allow_unsigned = matches!(
+                    std::str::from_utf8(&data).unwrap_or("").trim(),
+                    "1" | "true" | "on" | "yes"
+                );
+            }
+            other => {
+                return Err(bad(format!(
+                    "unknown form field `{other}`: expected file, meta, detached, allow_unsigned"
+                )))
+            }
+        }
+    }
+    if !have_file {
+        return Err(bad(
+            "no field `file`: send the document as multipart field `file`".into(),
+        ));
+    }
+    Ok(up)
+}
+
+/// A received file name: its last path component, without control characters, bounded.
+fn sanitize_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    if clean.trim().is_empty() || clean == "." || clean == ".." {
+        "document".into()
+    } else {
+        clean
+    }
+}
+
+/// What the server did with an upload.
+pub(crate) enum Ingested {
+    Archived {
+        id: String,
+        indication: &'static str,
+        summary: String,
+    },
+    Duplicate {
+        id: String,
+    },
+}
+
+impl Ingested {
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Ingested::Archived {
+                id,
+                indication,
+                summary,
+            } => json!({
+                "status": "archived", "id": id, "indication": indication, "summary": summary
+            }),
+            Ingested::Duplicate { id } => json!({"status": "duplicate", "id": id}),
+        }
+    }
+}
+
+/// Validates and archives an upload, then indexes it. The record is durable before the index
+/// is touched: an index failure is reported but loses nothing (`stele reindex` catches up).
+pub(crate) async fn ingest(
+    state: &Arc<AppState>,
+    p: &Principal,
+    up: Upload,
+) -> Result<Ingested, ApiError> {
+    let meta_text = up.meta.ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_metadata",
+            "no metadata: send the record's metadata JSON (schemas/record.schema.json) as field `meta`",
+        )
+    })?;
+    let metadata = RecordMetadata::from_json(&meta_text)
+        .map_err(|e| ApiError::bad_request("bad_metadata", e.to_string()))?;
+    let files: Vec<Vec<u8>> = std::iter::once(up.bytes.clone())
+        .chain(up.detached.as_ref().map(|(_, d)| d.clone()))
+        .collect();
+    let submission = Submission {
+        name: up.name.clone(),
+        bytes: up.bytes,
+        detached_content: up.detached,
+        metadata,
+    };
+    let archive = if up.allow_unsigned {
+        &state.archive_unsigned
+    } else {
+        &state.archive
+    };
+    match archive.ingest(submission).await {
+        Ok(IngestOutcome::Archived {
+            id,
+            indication,
+            summary,
+            manifest,
+        }) => {
+            state
+                .audit(
+                    p,
+                    AuditKind::Ingest,
+                    Some(&id),
+                    &format!("{} (web upload)", up.name),
+                )
+                .await
+                .ok();
+            if let Err(e) = index_new(state, *manifest, files).await {
+                eprintln!(
+                    "warning: record {id} archived but not indexed: {}",
+                    e.message
+                );
+            }
+            Ok(Ingested::Archived {
+                id: id.to_string(),
+                indication: match indication {
+                    Indication::Passed => "PASSED",
+                    Indication::Failed => "FAILED",
+                    Indication::Indeterminate => "INDETERMINATE",
+                },
+                summary,
+            })
+        }
+        Ok(IngestOutcome::Duplicate { id }) => Ok(Ingested::Duplicate { id: id.to_string() }),
+        Err(IngestError::Rejected { reason, .. }) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rejected",
+            format!("{}: rejected: {reason}", up.name),
+        )),
+        Err(IngestError::Unreadable { source, .. }) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unreadable",
+            format!("{}: {source}", up.name),
+        )),
+        Err(e @ IngestError::Store(_)) => Err(ApiError::internal(e.to_string())),
+    }
+}
+
+async fn index_new(
+    state: &Arc<AppState>,
+    manifest: stele_archive::RecordManifest,
+    files: Vec<Vec<u8>>,
+) -> Result<(), ApiError> {
+    let _one_writer = state.index_writer.lock().await;
+    let st = Arc::clone(state);
+    tokio::task::spawn_blocking(move || {
+        let index = st.search_index()?;
+        let (text, _) = stele_archive::record_text(&manifest, &files, &TextLimits::default());
+        let entry = stele_archive::indexed_record(&manifest, text);
+        let fail = |e: stele_index::IndexError| ApiError::internal(e.to_string());
+        let mut writer = index
+            .writer(1, st.ctx.config.index_writer_bytes())
+            .map_err(fail)?;
+        writer.add(&entry).map_err(fail)?;
+        writer.commit().map_err(fail)?;
+        writer.finish().map_err(fail)?;
+        index.reload().map_err(fail)
+    })
+    .await
+    .map_err(|_| ApiError::internal("indexing failed inside the server"))?
+}
+
+async fn upload(State(state): St, caller: Caller, form: Multipart) -> Result<Response, ApiError> {
+    let p = caller.require(Permission::Ingest)?;
+    let up = read_upload(form, state.max_upload).await?;
+    let done = ingest(&state, p, up).await?;
+    let status = match done {
+        Ingested::Archived { .. } => StatusCode::CREATED,
+        Ingested::Duplicate { .. } => StatusCode::OK,
+    };
+    Ok((status, Json(done.json())).into_response())
+}
+
+/// What the audit log records (mirrors the log's own actions).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AuditKind {
+    Ingest,
+    Read,
+    Export,
+    Verify,
+}
+
+pub(crate) fn verdict_word(v: RecordVerdict) -> &'static str {
+    v.as_str()
+}
