@@ -24,6 +24,10 @@ mod token_checker;
 pub mod verification_code;
 
 pub use audit::{audit_evidence, EvidenceAudit, EvidenceFinding};
+pub use audit_log::{
+    AuditAction, AuditEntry, AuditEvent, AuditLog, AuditLogError, AuditLogFinding, AuditLogReport,
+    LogSealOutcome, SegmentCheck,
+};
 pub use batch::{BatchKind, SealBatch};
 pub use certs::{read_certificates, CertificateFileError};
 pub use epoch::RenewalEpoch;
