@@ -69,6 +69,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<ExitCode, UsageError>
         // Tests and scripts read this line for the port.
         println!("stele serving http://{local}/ (API http://{local}/api/v1/)");
         let app = router(Arc::clone(&served));
+        tokio::spawn(seal_when_due(Arc::clone(&served)));
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -77,6 +78,46 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<ExitCode, UsageError>
             .map_err(|e| UsageError(format!("server stopped: {e}")))
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Seals what uploads left pending once a `[seal]` threshold is reached (the nightly job seals
+/// the rest): checked every minute, under the same lease as `stele seal`.
+async fn seal_when_due(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let sealed = state
+            .on_thread(|s| -> Result<bool, UsageError> {
+                let stamper = std::sync::Arc::from(s.ctx.time_stamper()?);
+                let settings = crate::evidence_cmd::seal_settings(&s.ctx)?;
+                let outcome = s.ctx.block_on(stele_archive::seal_pending(
+                    s.ctx.store(),
+                    stamper,
+                    &settings,
+                    s.ctx.now(),
+                    &stele_archive::JobHolder::this_process(),
+                    false,
+                ));
+                match outcome {
+                    Ok(stele_archive::SealOutcome::Sealed { batch, records, .. }) => {
+                        eprintln!("sealed {records} record(s) in batch {batch}");
+                        Ok(true)
+                    }
+                    Ok(_) => Ok(false),
+                    Err(e) => Err(UsageError(format!(
+                        "sealing failed, the records stay pending: {e}"
+                    ))),
+                }
+            })
+            .await;
+        match sealed {
+            Ok(Ok(true)) => state.evidence_changed(),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => eprintln!("warning: {}", e.0),
+            Err(e) => eprintln!("warning: {}", e.message),
+        }
+    }
 }
 
 fn router(state: Arc<AppState>) -> axum::Router {

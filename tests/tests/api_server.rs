@@ -1,0 +1,521 @@
+//! The HTTP API as a client meets it (issue 5): `stele serve` on loopback, real HTTP requests,
+//! every JSON answer checked against `schemas/openapi.yaml`. Roles: a reader never sees a
+//! secret record anywhere (hits, totals, facets, the record, its files, statistics); an
+//! archivist uploads (streamed, capped: an oversized upload leaves the archive as it was); legal
+//! verifies at a date and exports.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::blocking::{multipart, Client, Response};
+use serde_json::Value;
+use stele_tests::archive::{init_with, ok, rfc, signed_cong_van, stele_at};
+use stele_tests::pki::TestPki;
+use stele_tests::schemas::schemas_dir;
+use stele_tests::{describe, stele_bin};
+use time::OffsetDateTime;
+
+/// `stele serve` on a free loopback port, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(home: &Path, now: OffsetDateTime) -> Server {
+        let mut child = Command::new(stele_bin())
+            .arg("--config")
+            .arg(home.join("stele.toml"))
+            .args(["--now", &rfc(now), "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start stele serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Server { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Validators of the API's answers, from `schemas/openapi.yaml`.
+struct Api {
+    doc: Value,
+}
+
+impl Api {
+    fn load() -> Api {
+        let text = std::fs::read_to_string(schemas_dir().join("openapi.yaml")).unwrap();
+        let doc: Value = serde_yaml::from_str(&text).expect("openapi.yaml is YAML");
+        assert_eq!(doc["openapi"], "3.1.0");
+        Api { doc }
+    }
+
+    /// Checks a JSON answer against the schema documented for `path` `method` and its status.
+    fn check(&self, template: &str, method: &str, status: u16, body: &Value) {
+        let op = &self.doc["paths"][template][method];
+        assert!(op.is_object(), "{method} {template} is not documented");
+        let mut response = &op["responses"][status.to_string()];
+        assert!(
+            response.is_object(),
+            "{method} {template} does not document status {status}: {body}"
+        );
+        if let Some(r) = response["$ref"].as_str() {
+            let name = r.rsplit('/').next().unwrap();
+            response = &self.doc["components"]["responses"][name];
+        }
+        let schema = &response["content"]["application/json"]["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {template} {status} has no JSON schema"
+        );
+        // The operation's schema under a root that holds the components, so `#/components/…`
+        // resolves; Stele's own schemas come from the schemas/ folder.
+        let root = serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://stele.example/schemas/openapi.json",
+            "components": self.doc["components"],
+            "allOf": [schema],
+        });
+        let v = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_retriever(Folder)
+            .build(&root)
+            .unwrap_or_else(|e| panic!("{method} {template} {status}: schema: {e}"));
+        let errors: Vec<String> = v
+            .iter_errors(body)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {template} {status}: {errors:#?}\n{body:#}"
+        );
+    }
+}
+
+struct Folder;
+
+impl jsonschema::Retrieve for Folder {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let name = uri
+            .as_str()
+            .strip_prefix("https://stele.example/schemas/")
+            .ok_or("not a Stele schema")?;
+        Ok(serde_json::from_str(&std::fs::read_to_string(
+            schemas_dir().join(name),
+        )?)?)
+    }
+}
+
+fn meta(number: &str, subject: &str, date: &str, secret: bool) -> String {
+    serde_json::json!({
+        "OrganId": "000.00.00.H12", "OrganName": "Ủy ban nhân dân tỉnh Hà Giang",
+        "CodeNumber": number, "CodeNotation": "UBND-VP", "TypeName": "Công văn",
+        "IssuedDate": date, "Subject": subject,
+        "Confidentiality": if secret { "Mật" } else { "none" },
+        "Retention": "01", "AccessMode": if secret { "03" } else { "01" },
+    })
+    .to_string()
+}
+
+fn token(home: &Path, now: OffsetDateTime, name: &str, role: &str, clearance: bool) -> String {
+    let mut args = vec!["token", "add", name, "--role", role];
+    if clearance {
+        args.push("--clearance");
+    }
+    let out = ok(stele_at(home, now, &args));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn json_of(r: Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().unwrap();
+    let v =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {text}"));
+    (status, v)
+}
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    now: OffsetDateTime,
+    public: String,
+    secret: String,
+    public_bytes: Vec<u8>,
+}
+
+/// An archive with two signed letters, one of them secret, sealed.
+fn archive(pki: &TestPki) -> Setup {
+    let now = pki.created_at + time::Duration::days(1);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("stele");
+    init_with(
+        Command::new(stele_bin()),
+        &home,
+        now,
+        &[],
+        pki.trust_anchor(),
+    );
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    let public_bytes = signed_cong_van(pki, 410, "V/v triển khai chữ ký số cho văn bản đi.");
+    std::fs::write(docs.join("cv-410.p7m"), &public_bytes).unwrap();
+    std::fs::write(
+        docs.join("cv-410.p7m.meta.json"),
+        meta("410", "Triển khai chữ ký số", "2026-05-04", false),
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("cv-411.p7m"),
+        signed_cong_van(
+            pki,
+            412,
+            "V/v bảo vệ hệ thống chữ ký số chuyên dùng, tài liệu mật.",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("cv-411.p7m.meta.json"),
+        meta(
+            "412",
+            "Bảo vệ hệ thống chữ ký số chuyên dùng",
+            "2026-05-05",
+            true,
+        ),
+    )
+    .unwrap();
+    let out = ok(stele_at(
+        &home,
+        now,
+        &["ingest", "--json", "--recursive", docs.to_str().unwrap()],
+    ));
+    let mut ids = std::collections::HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["status"], "archived", "{}", describe(&out));
+        let file = v["file"].as_str().unwrap();
+        ids.insert(
+            Path::new(file)
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            v["id"].as_str().unwrap().to_string(),
+        );
+    }
+    ok(stele_at(&home, now, &["seal"]));
+    Setup {
+        public: ids["cv-410"].clone(),
+        secret: ids["cv-411"].clone(),
+        _tmp: tmp,
+        home,
+        now,
+        public_bytes,
+    }
+}
+
+#[test]
+fn roles_and_clearance_over_real_http() {
+    let pki = TestPki::shared();
+    let _services = pki.start_services();
+    let s = archive(pki);
+    let reader = token(&s.home, s.now, "reader1", "reader", false);
+    let cleared = token(&s.home, s.now, "admin1", "admin", true);
+    let legal = token(&s.home, s.now, "legal1", "legal", false);
+    let server = Server::start(&s.home, s.now);
+    let api = Api::load();
+    let http = Client::new();
+    let get = |path: &str, tok: Option<&str>| {
+        let mut r = http.get(server.url(path));
+        if let Some(t) = tok {
+            r = r.bearer_auth(t);
+        }
+        r.send().unwrap()
+    };
+
+    // No token: only health answers; an unknown token is refused, not treated as anonymous.
+    let (st, v) = json_of(get("/api/v1/health", None));
+    api.check("/api/v1/health", "get", st, &v);
+    let r = get("/api/v1/search?q=chu+ky+so", None);
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(r.headers().get("www-authenticate").is_some());
+    let (st, v) = json_of(r);
+    api.check("/api/v1/search", "get", st, &v);
+    assert_eq!(v["error"]["code"], "unauthenticated");
+    let (st, v) = json_of(get("/api/v1/search?q=x", Some("stl_not-a-token")));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+
+    let (st, v) = json_of(get("/api/v1/whoami", Some(&reader)));
+    api.check("/api/v1/whoami", "get", st, &v);
+    assert_eq!(
+        (v["role"].as_str(), v["clearance"].as_bool()),
+        (Some("reader"), Some(false))
+    );
+
+    // The reader's search: the secret letter is in no hit, total or facet.
+    let (st, v) = json_of(get("/api/v1/search?q=chu+ky+so&facets=true", Some(&reader)));
+    api.check("/api/v1/search", "get", st, &v);
+    assert_eq!(v["total"], 1, "{v:#}");
+    assert_eq!(v["hits"][0]["id"], s.public.as_str());
+    let text = v.to_string();
+    assert!(
+        !text.contains(&s.secret) && !text.contains("Mật") && !text.contains("bảo vệ"),
+        "{v:#}"
+    );
+    let (_, v) = json_of(get(
+        "/api/v1/search?q=&confidentiality=M%E1%BA%ADt&facets=true",
+        Some(&reader),
+    ));
+    assert_eq!(v["total"], 0, "{v:#}");
+    // With clearance both, and the facet names the level.
+    let (st, v) = json_of(get(
+        "/api/v1/search?q=chu+ky+so&facets=true",
+        Some(&cleared),
+    ));
+    api.check("/api/v1/search", "get", st, &v);
+    assert_eq!(v["total"], 2, "{v:#}");
+    assert!(
+        v["facets"]["confidentiality"].to_string().contains("Mật"),
+        "{v:#}"
+    );
+
+    // The secret record by id answers exactly like a record that does not exist.
+    let missing = "0".repeat(64);
+    let (st1, v1) = json_of(get(&format!("/api/v1/records/{}", s.secret), Some(&reader)));
+    let (st2, v2) = json_of(get(&format!("/api/v1/records/{missing}"), Some(&reader)));
+    api.check("/api/v1/records/{id}", "get", st1, &v1);
+    assert_eq!((st1, &v1["error"]["code"]), (st2, &v2["error"]["code"]));
+    assert_eq!(st1, 404);
+    assert!(!v1.to_string().contains("Mật"));
+    for path in [
+        format!("/api/v1/records/{}/files/0", s.secret),
+        format!("/api/v1/records/{}/verification", s.secret),
+    ] {
+        let (st, v) = json_of(get(&path, Some(&reader)));
+        assert!(st == 404 || st == 403, "{path}: {st} {v}");
+        assert!(!v.to_string().contains("Bảo vệ"), "{path}: {v}");
+    }
+    let (st, v) = json_of(get(
+        &format!("/api/v1/records/{}/verification", s.secret),
+        Some(&legal),
+    ));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (404, Some("no_such_record")),
+        "legal has no clearance"
+    );
+
+    // Records and files for the reader; the original byte for byte.
+    let (st, v) = json_of(get(&format!("/api/v1/records/{}", s.public), Some(&reader)));
+    api.check("/api/v1/records/{id}", "get", st, &v);
+    assert_eq!(v["id"], s.public.as_str());
+    let r = get(
+        &format!("/api/v1/records/{}/files/0", s.public),
+        Some(&reader),
+    );
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("cv-410.p7m"));
+    assert_eq!(r.bytes().unwrap().as_ref(), s.public_bytes.as_slice());
+    let (st, v) = json_of(get(
+        &format!("/api/v1/records/{}/files/9", s.public),
+        Some(&reader),
+    ));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (404, Some("no_such_file"))
+    );
+
+    // Verification: not for a reader; legal gets the report, at a date, ten years on.
+    let path = format!("/api/v1/records/{}/verification", s.public);
+    let (st, v) = json_of(get(&path, Some(&reader)));
+    api.check("/api/v1/records/{id}/verification", "get", st, &v);
+    assert_eq!(st, 403);
+    let (st, v) = json_of(get(&path, Some(&legal)));
+    api.check("/api/v1/records/{id}/verification", "get", st, &v);
+    assert_eq!(v["verdict"], "PASSED", "{v:#}");
+    let (st, v) = json_of(get(&format!("{path}?at=yesterday"), Some(&legal)));
+    api.check("/api/v1/records/{id}/verification", "get", st, &v);
+    assert_eq!(st, 400);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("at"),
+        "{v}"
+    );
+    let (st, v) = json_of(get(&format!("{path}?at=2026-05-06"), Some(&legal)));
+    assert_eq!(st, 200, "{v}");
+
+    // Bad parameters are named.
+    let (st, v) = json_of(get("/api/v1/search?q=x&from=2026-13-01", Some(&reader)));
+    api.check("/api/v1/search", "get", st, &v);
+    assert!(
+        v["error"]["message"].as_str().unwrap().starts_with("from:"),
+        "{v}"
+    );
+    let (st, v) = json_of(get("/api/v1/search?q=x&limit=-1", Some(&reader)));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (400, Some("bad_parameter"))
+    );
+
+    let (st, v) = json_of(get("/api/v1/renewal", Some(&reader)));
+    assert_eq!(st, 200, "{v}");
+}
+
+#[test]
+fn upload_is_validated_capped_and_indexed() {
+    let pki = TestPki::shared();
+    let _services = pki.start_services();
+    let s = archive(pki);
+    // A small cap, so the oversized upload below is cheap.
+    let cfg = s.home.join("stele.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace("max_upload_mib = 256", "max_upload_mib = 1"),
+    )
+    .unwrap();
+    let archivist = token(&s.home, s.now, "luu.tru", "archivist", false);
+    let reader = token(&s.home, s.now, "reader1", "reader", false);
+    let server = Server::start(&s.home, s.now);
+    let api = Api::load();
+    let http = Client::new();
+    let post = |tok: &str, form: multipart::Form| {
+        json_of(
+            http.post(server.url("/api/v1/records"))
+                .bearer_auth(tok)
+                .multipart(form)
+                .send()
+                .unwrap(),
+        )
+    };
+    let letter = signed_cong_van(pki, 520, "V/v số hóa hồ sơ địa chính cấp xã.");
+    let form = || {
+        multipart::Form::new()
+            .part(
+                "file",
+                multipart::Part::bytes(letter.clone()).file_name("cv-520.p7m"),
+            )
+            .text(
+                "meta",
+                meta("520", "Số hóa hồ sơ địa chính", "2026-06-01", false),
+            )
+    };
+    let records_before = std::fs::read_dir(s.home.join("archive/records"))
+        .unwrap()
+        .count();
+
+    // A reader may not upload.
+    let (st, v) = post(&reader, form());
+    api.check("/api/v1/records", "post", st, &v);
+    assert_eq!(st, 403);
+
+    // Refused uploads name the problem and store nothing.
+    let (st, v) = post(
+        &archivist,
+        multipart::Form::new().part(
+            "file",
+            multipart::Part::bytes(letter.clone()).file_name("a.p7m"),
+        ),
+    );
+    api.check("/api/v1/records", "post", st, &v);
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (400, Some("bad_metadata"))
+    );
+    let (st, v) = post(
+        &archivist,
+        multipart::Form::new()
+            .part("file", multipart::Part::bytes(letter.clone()).file_name("a.p7m"))
+            .text("meta", r#"{"OrganName":"x","Subject":"y","IssuedDate":"2026-02-30","Confidentiality":"none","Retention":"01","AccessMode":"01"}"#),
+    );
+    api.check("/api/v1/records", "post", st, &v);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("IssuedDate"),
+        "{v}"
+    );
+    let (st, v) = post(
+        &archivist,
+        multipart::Form::new()
+            .part(
+                "file",
+                multipart::Part::bytes(b"just text, no signature".to_vec()).file_name("note.txt"),
+            )
+            .text("meta", meta("1", "Ghi chú", "2026-06-01", false)),
+    );
+    api.check("/api/v1/records", "post", st, &v);
+    assert_eq!(st, 422, "{v}");
+    let big = vec![b'%'; (1 << 20) + 4096];
+    let (st, v) = post(
+        &archivist,
+        multipart::Form::new()
+            .part("file", multipart::Part::bytes(big).file_name("big.pdf"))
+            .text("meta", meta("2", "Lớn", "2026-06-01", false)),
+    );
+    api.check("/api/v1/records", "post", st, &v);
+    assert_eq!((st, v["error"]["code"].as_str()), (413, Some("too_large")));
+    assert_eq!(
+        std::fs::read_dir(s.home.join("archive/records"))
+            .unwrap()
+            .count(),
+        records_before,
+        "a refused upload stored nothing"
+    );
+
+    // Archived, then searchable at once; the same bytes again are a duplicate.
+    let (st, v) = post(&archivist, form());
+    api.check("/api/v1/records", "post", st, &v);
+    assert_eq!(
+        (st, v["status"].as_str(), v["indication"].as_str()),
+        (201, Some("archived"), Some("PASSED")),
+        "{v}"
+    );
+    let id = v["id"].as_str().unwrap().to_string();
+    let (_, found) = json_of(
+        http.get(server.url("/api/v1/search?q=so+hoa+dia+chinh"))
+            .bearer_auth(&reader)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(found["hits"][0]["id"], id.as_str(), "{found:#}");
+    let (st, v) = post(&archivist, form());
+    api.check("/api/v1/records", "post", st, &v);
+    assert_eq!(
+        (st, v["status"].as_str(), v["id"].as_str()),
+        (200, Some("duplicate"), Some(id.as_str()))
+    );
+
+    // The store is whole after all of that.
+    drop(server);
+    ok(stele_at(&s.home, s.now, &["audit"]));
+}
