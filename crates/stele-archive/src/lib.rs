@@ -46,6 +46,10 @@ pub use metadata::{AccessMode, Confidentiality, MetadataError, RecordMetadata, R
 pub use renewal::{plan, renew, RenewalPlan, RenewalReport, RenewalRun, RenewalSettings};
 pub use seal::{seal_groups, SealError, SealedBatch};
 pub use sealing::{seal_pending, SealOutcome, SealSettings};
+pub use stats::{
+    collect_facts, Dimension, Lang, RateRow, RecordFacts, SigningRates, StatsError, StatsFilter,
+    YearMonth,
+};
 pub use timestamper::{TimeStamper, TimeStamperError};
 pub use token_checker::TokenChecker;
 
