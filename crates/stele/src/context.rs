@@ -268,6 +268,11 @@ impl Context {
             ))),
         }
     }
+
+    /// The archive's hash-chained audit log, timed by the injected clock.
+    pub fn audit_log(&self) -> stele_archive::AuditLog {
+        stele_archive::AuditLog::new(self.store.clone(), self.clock.clone())
+    }
 }
 
 /// `--jobs N`, or by default the number of CPUs.

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use stele_archive::renewal::RenewalAction;
 use stele_archive::{
-    plan, renew, report_html, seal_pending, EvidenceIndex, JobHolder, LongTermVerifier,
-    RecordVerdict, RenewalRun, RenewalSettings, SealOutcome, SealSettings, TimeStamper,
-    TokenChecker, VerifiedRecord,
+    plan, renew, report_html, seal_pending, AuditAction, AuditEvent, EvidenceIndex, JobHolder,
+    LongTermVerifier, RecordVerdict, RenewalRun, RenewalSettings, SealOutcome, SealSettings,
+    TimeStamper, TokenChecker, VerifiedRecord,
 };
 use time::OffsetDateTime;
 
@@ -64,17 +64,31 @@ fn stamper(ctx: &Context) -> Result<Arc<dyn TimeStamper + Send + Sync>, UsageErr
 pub fn seal(global: &GlobalArgs, args: SealArgs) -> Result<ExitCode, UsageError> {
     let ctx = Context::open(global)?;
     let settings = seal_settings(&ctx)?;
+    let stamper = stamper(&ctx)?;
+    let holder = JobHolder::this_process();
     let outcome = ctx
         .block_on(seal_pending(
             ctx.store(),
-            stamper(&ctx)?,
+            stamper.clone(),
             &settings,
             ctx.now(),
-            &JobHolder::this_process(),
+            &holder,
             !args.if_due,
         ))
         .map_err(|e| UsageError(format!("sealing failed: {e}")))?;
-    let (json, text, code) = match &outcome {
+    // The run is logged first, so the log's own seal just below covers it too.
+    let log = ctx.audit_log();
+    if let Err(e) = ctx.block_on(log.append(AuditEvent::new(
+        crate::audit_log_cmd::actor(),
+        AuditAction::Seal,
+        None,
+        seal_detail(&outcome),
+    ))) {
+        eprintln!("warning: not recorded in the audit log: {e}");
+    }
+    // The nightly job seals the audit log with the records: every run, --if-due or not.
+    let log_seal = ctx.block_on(log.seal(stamper, &settings, &holder));
+    let (mut json, text, code) = match &outcome {
         SealOutcome::Sealed {
             batch,
             records,
@@ -106,12 +120,57 @@ pub fn seal(global: &GlobalArgs, args: SealArgs) -> Result<ExitCode, UsageError>
             3,
         ),
     };
+    let (log_json, log_text, code) = match &log_seal {
+        Ok(l) => (
+            serde_json::json!({
+                "status": "ok",
+                "segments": l.segments.iter().map(|(first, last, record)| serde_json::json!({"first": first, "last": last, "record": record})).collect::<Vec<_>>(),
+                "segmented_through": l.segmented_through,
+                "seal": match &l.seal {
+                    SealOutcome::Sealed { batch, .. } => serde_json::json!({"status": "sealed", "batch": batch}),
+                    SealOutcome::LeaseHeld { holder, .. } => serde_json::json!({"status": "lease_held", "holder": holder}),
+                    _ => serde_json::json!({"status": "nothing_pending"}),
+                },
+            }),
+            match (&l.seal, l.segmented_through) {
+                (SealOutcome::Sealed { batch, .. }, Some(seq)) => {
+                    format!("audit log: entries through {seq} sealed (batch {batch})")
+                }
+                (SealOutcome::LeaseHeld { holder, .. }, _) => {
+                    format!("audit log: another node is sealing it ({holder})")
+                }
+                (_, Some(seq)) => format!("audit log: sealed through entry {seq}"),
+                (_, None) => "audit log: empty".to_string(),
+            },
+            code,
+        ),
+        // The records' seal stands; the log's failure must not pass unnoticed by cron.
+        Err(e) => (
+            serde_json::json!({"status": "failed", "error": e.to_string()}),
+            format!("audit log: sealing failed: {e}"),
+            if code == 0 { 1 } else { code },
+        ),
+    };
+    json["audit_log"] = log_json;
     if args.json {
         println!("{json}");
     } else {
         println!("{text}");
+        println!("{log_text}");
     }
     Ok(ExitCode::from(code))
+}
+
+/// What a seal run did, for the audit log.
+fn seal_detail(outcome: &SealOutcome) -> String {
+    match outcome {
+        SealOutcome::Sealed { batch, records, .. } => {
+            format!("sealed {records} record(s) in batch {batch}")
+        }
+        SealOutcome::NothingPending => "nothing pending".into(),
+        SealOutcome::NotDue { pending, .. } => format!("{pending} record(s) pending, not due"),
+        SealOutcome::LeaseHeld { holder, .. } => format!("lease held by {holder}"),
+    }
 }
 
 fn renewal_settings(ctx: &Context) -> Result<RenewalSettings, UsageError> {
@@ -145,13 +204,41 @@ pub fn renew_cmd(global: &GlobalArgs, args: RenewArgs) -> Result<ExitCode, Usage
         return Ok(ExitCode::SUCCESS);
     }
     let stamper = stamper(&ctx)?;
-    let run = ctx.block_on(renew(
-        ctx.store(),
-        stamper,
-        &settings,
-        now,
-        &JobHolder::this_process(),
-    ));
+    let holder = JobHolder::this_process();
+    let run = ctx.block_on(renew(ctx.store(), stamper.clone(), &settings, now, &holder));
+    crate::audit_log_cmd::record_event(
+        &ctx,
+        AuditAction::Renew,
+        None,
+        match &run {
+            Ok(RenewalRun::Done(r)) => format!(
+                "{} epoch(s), {} hash-tree renewal(s)",
+                r.epochs.len(),
+                r.hash_tree_batches.len()
+            ),
+            Ok(RenewalRun::LeaseHeld { holder, .. }) => format!("lease held by {holder}"),
+            Err(e) => format!("failed: {e}"),
+        },
+    );
+    // The log's sealed segments live in an archive of their own: renewed in the same run.
+    // Its report goes to stderr so `--json` stays one renewal object.
+    let log_failed = match ctx.block_on(ctx.audit_log().renew(stamper, &settings, &holder)) {
+        Ok(RenewalRun::Done(r)) => {
+            if !r.epochs.is_empty() || !r.hash_tree_batches.is_empty() {
+                eprintln!(
+                    "audit log: {} epoch(s), {} hash-tree renewal(s)",
+                    r.epochs.len(),
+                    r.hash_tree_batches.len()
+                );
+            }
+            false
+        }
+        Ok(RenewalRun::LeaseHeld { .. }) => false,
+        Err(e) => {
+            eprintln!("audit log: renewal failed: {e}");
+            true
+        }
+    };
     let run = match run {
         Ok(r) => r,
         Err(e) => {
@@ -202,7 +289,11 @@ pub fn renew_cmd(global: &GlobalArgs, args: RenewArgs) -> Result<ExitCode, Usage
                     println!("nothing due");
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if log_failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -270,6 +361,12 @@ pub fn verify_cmd(global: &GlobalArgs, args: VerifyArgs) -> Result<ExitCode, Usa
     let at = args.at.unwrap_or_else(|| ctx.now());
     let v = verify_record(&ctx, &id, at)?;
     let r = &v.verification;
+    crate::audit_log_cmd::record_event(
+        &ctx,
+        AuditAction::Verify,
+        Some(id.as_str()),
+        format!("at {}: {}", fmt_time(at), r.verdict.as_str()),
+    );
     if args.json {
         println!("{}", serde_json::to_string_pretty(r)?);
     } else if args.html {

@@ -82,6 +82,13 @@ pub fn run(global: &GlobalArgs, args: ExportArgs) -> Result<ExitCode, UsageError
         return Ok(ExitCode::from(1));
     };
 
+    // Recorded before the package is written: an export that cannot be logged does not happen.
+    crate::audit_log_cmd::record_access(
+        &ctx,
+        stele_archive::AuditAction::Export,
+        Some(id.as_str()),
+        format!("to {} ({})", args.out.display(), v.verdict.as_str()),
+    )?;
     let tmp = temporary_sibling(&args.out)?;
     let mut guard = Cleanup {
         path: tmp.clone(),

@@ -147,6 +147,9 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> Result<ExitCode, UsageError
         allow_unsigned: args.allow_unsigned || ctx.config.signatures.allow_unsigned,
     })?;
     let jobs = crate::context::jobs_or_cpus(args.jobs);
+    // One log for the run: its cached head spares a lookup per record.
+    let log = ctx.audit_log();
+    let actor = crate::audit_log_cmd::actor();
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(files.len() as u64);
         if let Ok(style) =
@@ -167,8 +170,12 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> Result<ExitCode, UsageError
         let mut landed = Vec::new();
         ctx.block_on(
             futures::stream::iter(chunk.iter())
-                .map(|path| {
-                    ingest_one(&archive, path, meta.as_ref(), detached.as_ref(), index_text)
+                .map(|path| async {
+                    let outcome =
+                        ingest_one(&archive, path, meta.as_ref(), detached.as_ref(), index_text)
+                            .await;
+                    log_ingest(&log, &actor, &outcome).await;
+                    outcome
                 })
                 .buffered(jobs)
                 .for_each(|mut outcome| {
@@ -318,6 +325,26 @@ async fn ingest_one(
             Outcome::failed(&file, Status::Rejected, source.to_string())
         }
         Err(e @ IngestError::Store(_)) => Outcome::failed(&file, Status::Error, e.to_string()),
+    }
+}
+
+/// Records an archived (or duplicate) record in the audit log. The record is durable already,
+/// so a failure is a warning, not a reason to report the ingest as failed.
+async fn log_ingest(log: &stele_archive::AuditLog, actor: &str, outcome: &Outcome) {
+    let Some(id) = &outcome.id else { return };
+    let detail = match outcome.status {
+        Status::Archived => format!(
+            "archived {} ({})",
+            outcome.file,
+            outcome.indication.unwrap_or("?")
+        ),
+        Status::Duplicate => format!("duplicate {}", outcome.file),
+        _ => return,
+    };
+    let event =
+        stele_archive::AuditEvent::new(actor, stele_archive::AuditAction::Ingest, Some(id), detail);
+    if let Err(e) = log.append(event).await {
+        eprintln!("warning: record {id} is archived but not recorded in the audit log: {e}");
     }
 }
 

@@ -58,6 +58,13 @@ pub fn show(global: &GlobalArgs, args: ShowArgs) -> Result<ExitCode, UsageError>
     let ctx = Context::open(global)?;
     let id = ctx.record_id(&args.id)?;
     let (m, raw) = load_manifest(&ctx, &id)?;
+    // The metadata is content too: recorded before it is shown, or not shown.
+    crate::audit_log_cmd::record_access(
+        &ctx,
+        stele_archive::AuditAction::Read,
+        Some(id.as_str()),
+        "metadata (stele show)",
+    )?;
     if args.json {
         let mut out = std::io::stdout().lock();
         out.write_all(&raw)?;
@@ -171,6 +178,13 @@ pub fn get(global: &GlobalArgs, args: GetArgs) -> Result<ExitCode, UsageError> {
     let bytes = ctx
         .block_on(ctx.store().get_blob(&file.blob))
         .map_err(|e| UsageError(format!("{} of record {id}: {e}", file.name)))?;
+    // Recorded before a byte is given out; unrecorded, nothing is.
+    crate::audit_log_cmd::record_access(
+        &ctx,
+        stele_archive::AuditAction::Read,
+        Some(id.as_str()),
+        format!("{} ({}, {} bytes)", file.name, file.role, file.blob.len),
+    )?;
     match &args.out {
         Some(path) => {
             stele_archive::write_atomically(path, &bytes)
@@ -239,6 +253,16 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
         },
     };
     let clean = report.is_clean() && evidence.findings.is_empty();
+    crate::audit_log_cmd::record_event(
+        &ctx,
+        stele_archive::AuditAction::Audit,
+        None,
+        format!(
+            "fixity audit: {} record(s), {} finding(s)",
+            report.records,
+            report.findings.len() + evidence.findings.len()
+        ),
+    );
 
     if args.json {
         let findings: Vec<_> = report
