@@ -52,6 +52,7 @@ pub use stats::{
 };
 pub use timestamper::{TimeStamper, TimeStamperError};
 pub use token_checker::TokenChecker;
+pub use verification_code::{VerificationCodeError, VerificationCodes};
 
 /// RFC 3339 in UTC, whole seconds: how reports write times.
 pub fn rfc3339(t: time::OffsetDateTime) -> String {
