@@ -387,6 +387,81 @@ fn roles_and_clearance_over_real_http() {
 
     let (st, v) = json_of(get("/api/v1/renewal", Some(&reader)));
     assert_eq!(st, 200, "{v}");
+
+    // Export: not for a reader; legal downloads the package `stele export` writes, whole.
+    let path = format!("/api/v1/records/{}/export", s.public);
+    let (st, v) = json_of(get(&path, Some(&reader)));
+    api.check("/api/v1/records/{id}/export", "get", st, &v);
+    assert_eq!(st, 403);
+    let (st, v) = json_of(get(
+        &format!("/api/v1/records/{}/export", s.secret),
+        Some(&legal),
+    ));
+    api.check("/api/v1/records/{id}/export", "get", st, &v);
+    assert_eq!(st, 404);
+    // A year on (the built-in TSA's certificate, unrenewed, lasts three).
+    let year_on = rfc(s.now + time::Duration::days(365));
+    let r = get(&format!("{path}?at={year_on}"), Some(&legal));
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let zip = r.bytes().unwrap();
+    let unpacked = s.home.parent().unwrap().join("download");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    std::fs::write(unpacked.join("p.zip"), &zip).unwrap();
+    let out = Command::new("python3")
+        .args(["-m", "zipfile", "-e", "p.zip", "pkg"])
+        .current_dir(&unpacked)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    let pkg = unpacked.join("pkg");
+    assert_eq!(
+        std::fs::read(pkg.join("original/cv-410.p7m")).unwrap(),
+        s.public_bytes
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(pkg.join("verification.json")).unwrap()).unwrap();
+    assert_eq!(report["verdict"], "PASSED", "{report:#}");
+    assert_eq!(report["verification_time"], year_on.as_str());
+    let out = Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&pkg)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // Every access above is in the audit log, under the token's name; only admin reads it.
+    let (st, v) = json_of(get("/api/v1/audit-log", Some(&reader)));
+    api.check("/api/v1/audit-log", "get", st, &v);
+    assert_eq!(st, 403);
+    let (st, v) = json_of(get(
+        &format!("/api/v1/audit-log?record={}&limit=1000", s.public),
+        Some(&cleared),
+    ));
+    api.check("/api/v1/audit-log", "get", st, &v);
+    let seen: Vec<(String, String)> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_string(),
+                e["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (actor, action) in [
+        ("api:reader1", "read"),
+        ("api:legal1", "verify"),
+        ("api:legal1", "export"),
+    ] {
+        assert!(
+            seen.contains(&(actor.to_string(), action.to_string())),
+            "no {action} by {actor} in {seen:?}"
+        );
+    }
+    drop(server);
+    ok(stele_at(&s.home, s.now, &["audit-log", "verify"]));
 }
 
 #[test]

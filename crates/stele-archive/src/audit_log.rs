@@ -455,6 +455,34 @@ impl AuditLog {
         Ok(out)
     }
 
+    /// The newest `limit` entries, oldest first; with `record`, only those whose record id
+    /// starts with it (`stele audit-log show`, the API).
+    pub async fn newest(
+        &self,
+        limit: usize,
+        record: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, AuditLogError> {
+        let wanted = record.map(str::to_ascii_lowercase);
+        let mut newest = std::collections::VecDeque::new();
+        self.for_each_entry(|e| {
+            let keep = match &wanted {
+                Some(w) => e
+                    .record
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with(w.as_str())),
+                None => true,
+            };
+            if keep && limit > 0 {
+                if newest.len() == limit {
+                    newest.pop_front();
+                }
+                newest.push_back(e);
+            }
+        })
+        .await?;
+        Ok(newest.into())
+    }
+
     /// Every entry, newest last, streamed through `f` (for `show --record`), skipping damaged
     /// ones as [`Self::entries`] does.
     pub async fn for_each_entry(&self, mut f: impl FnMut(AuditEntry)) -> Result<(), AuditLogError> {

@@ -1,12 +1,11 @@
 //! `stele audit-log verify` and `stele audit-log show`: the hash-chained audit log (DESIGN §7),
 //! and the helpers the other commands use to append to it.
 
-use std::collections::VecDeque;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use stele_archive::{AuditAction, AuditEntry, AuditEvent, TokenChecker};
+use stele_archive::{AuditAction, AuditEvent, TokenChecker};
 
 use crate::context::{Context, GlobalArgs};
 use crate::{fmt_time, UsageError};
@@ -198,23 +197,9 @@ fn show(global: &GlobalArgs, args: ShowArgs) -> Result<ExitCode, UsageError> {
         None => None,
     };
     let limit = usize::try_from(args.limit).unwrap_or(usize::MAX);
-    let mut newest: VecDeque<AuditEntry> = VecDeque::new();
-    ctx.block_on(ctx.audit_log().for_each_entry(|e| {
-        let keep = match &wanted {
-            Some(w) => e
-                .record
-                .as_deref()
-                .is_some_and(|r| r.starts_with(w.as_str())),
-            None => true,
-        };
-        if keep {
-            if newest.len() == limit {
-                newest.pop_front();
-            }
-            newest.push_back(e);
-        }
-    }))
-    .map_err(|e| UsageError(format!("the audit log cannot be read: {e}")))?;
+    let newest = ctx
+        .block_on(ctx.audit_log().newest(limit, wanted.as_deref()))
+        .map_err(|e| UsageError(format!("the audit log cannot be read: {e}")))?;
     if args.json {
         let out = json!({
             "report": ENTRIES_FORMAT,

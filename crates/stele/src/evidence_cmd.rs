@@ -173,7 +173,7 @@ fn seal_detail(outcome: &SealOutcome) -> String {
     }
 }
 
-fn renewal_settings(ctx: &Context) -> Result<RenewalSettings, UsageError> {
+pub(crate) fn renewal_settings(ctx: &Context) -> Result<RenewalSettings, UsageError> {
     Ok(RenewalSettings {
         tsa_margin: ctx.config.tsa_margin(),
         algorithm_margin: ctx.config.algorithm_margin(),

@@ -32,7 +32,7 @@ use stele_archive::ingest::RecordFile;
 use stele_archive::{report_html, RecordManifest, RecordVerdict, RecordVerification};
 use stele_asn1::DigestAlgorithm;
 use stele_ers::EvidenceRecord;
-use stele_store::BlobRef;
+use stele_store::{BlobRef, RecordId};
 use stele_tsp::TimeStampToken;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -64,60 +64,24 @@ pub fn run(global: &GlobalArgs, args: ExportArgs) -> Result<ExitCode, UsageError
     let id = ctx.record_id(&args.id)?;
     let at = args.at.unwrap_or_else(|| ctx.now());
 
-    let anchors = ctx.tsa_anchors()?;
-    let verified = crate::evidence_cmd::verify_record(&ctx, &id, at)?;
-    let v = &verified.verification;
-    let m = &verified.manifest;
-    let Some(er) = &verified.evidence_record else {
-        if v.failed_check.as_deref() == Some("NOT_SEALED") {
-            return Err(UsageError(format!(
-                "record {id} is not sealed yet: run `stele seal`"
-            )));
+    let logged_to = args.out.display().to_string();
+    let v = match export_package(&ctx, &id, at, &args.out, zip, |v| {
+        crate::audit_log_cmd::record_access(
+            &ctx,
+            stele_archive::AuditAction::Export,
+            Some(id.as_str()),
+            format!("to {logged_to} ({})", v.verdict.as_str()),
+        )
+        .map(|_| ())
+    }) {
+        Ok(v) => v,
+        Err(ExportRefused::NotSealed(e) | ExportRefused::Failed(e)) => return Err(e),
+        Err(ExportRefused::NoEvidence { summary, reason }) => {
+            println!("{summary}");
+            eprintln!("error: nothing exported: the evidence record of {id} cannot be assembled ({reason})");
+            return Ok(ExitCode::from(1));
         }
-        println!("{}", v.summary);
-        eprintln!(
-            "error: nothing exported: the evidence record of {id} cannot be assembled ({})",
-            v.failed_check.as_deref().unwrap_or("unknown reason")
-        );
-        return Ok(ExitCode::from(1));
     };
-
-    // Recorded before the package is written: an export that cannot be logged does not happen.
-    crate::audit_log_cmd::record_access(
-        &ctx,
-        stele_archive::AuditAction::Export,
-        Some(id.as_str()),
-        format!("to {} ({})", args.out.display(), v.verdict.as_str()),
-    )?;
-    let tmp = temporary_sibling(&args.out)?;
-    let mut guard = Cleanup {
-        path: tmp.clone(),
-        armed: true,
-    };
-    let exported_at = ctx.now();
-    let mut sink: Box<dyn Sink> = if zip {
-        Box::new(ZipSink::create(&tmp, exported_at)?)
-    } else {
-        Box::new(DirSink::create(&tmp)?)
-    };
-    let facts = write_package(&ctx, sink.as_mut(), m, v, er, &anchors, exported_at)?;
-    let sums = facts.sha256sums();
-    sink.add("SHA256SUMS", sums.as_bytes())?;
-    sink.finish()?;
-    drop(sink);
-    refuse_existing(&args.out)?;
-    std::fs::rename(&tmp, &args.out).map_err(|e| {
-        UsageError(format!(
-            "cannot move the package into place at {}: {e}",
-            args.out.display()
-        ))
-    })?;
-    guard.armed = false;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
 
     println!("{}", v.summary);
     println!(
@@ -132,6 +96,85 @@ pub fn run(global: &GlobalArgs, args: ExportArgs) -> Result<ExitCode, UsageError
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Why no package was written.
+pub(crate) enum ExportRefused {
+    /// The record waits for its seal.
+    NotSealed(UsageError),
+    /// The evidence record cannot be assembled: the verification's summary and failed check.
+    NoEvidence { summary: String, reason: String },
+    /// Anything else (the store, the output path, the audit log).
+    Failed(UsageError),
+}
+
+impl From<UsageError> for ExportRefused {
+    fn from(e: UsageError) -> Self {
+        ExportRefused::Failed(e)
+    }
+}
+
+/// Writes the export package of `id` verified as of `at` to `out` (a new folder, or a ZIP file
+/// when `zip`; never overwritten), after `log` has recorded the export: an export that cannot
+/// be logged does not happen. The CLI and the server share it.
+pub(crate) fn export_package(
+    ctx: &Context,
+    id: &RecordId,
+    at: OffsetDateTime,
+    out: &Path,
+    zip: bool,
+    log: impl FnOnce(&RecordVerification) -> Result<(), UsageError>,
+) -> Result<RecordVerification, ExportRefused> {
+    refuse_existing(out)?;
+    let anchors = ctx.tsa_anchors()?;
+    let verified = crate::evidence_cmd::verify_record(ctx, id, at)?;
+    let v = &verified.verification;
+    let m = &verified.manifest;
+    let Some(er) = &verified.evidence_record else {
+        if v.failed_check.as_deref() == Some("NOT_SEALED") {
+            return Err(ExportRefused::NotSealed(UsageError(format!(
+                "record {id} is not sealed yet: run `stele seal`"
+            ))));
+        }
+        return Err(ExportRefused::NoEvidence {
+            summary: v.summary.clone(),
+            reason: v
+                .failed_check
+                .clone()
+                .unwrap_or_else(|| "unknown reason".into()),
+        });
+    };
+    log(v)?;
+    let tmp = temporary_sibling(out)?;
+    let mut guard = Cleanup {
+        path: tmp.clone(),
+        armed: true,
+    };
+    let exported_at = ctx.now();
+    let mut sink: Box<dyn Sink> = if zip {
+        Box::new(ZipSink::create(&tmp, exported_at)?)
+    } else {
+        Box::new(DirSink::create(&tmp)?)
+    };
+    let facts = write_package(ctx, sink.as_mut(), m, v, er, &anchors, exported_at)?;
+    let sums = facts.sha256sums();
+    sink.add("SHA256SUMS", sums.as_bytes())?;
+    sink.finish()?;
+    drop(sink);
+    refuse_existing(out)?;
+    std::fs::rename(&tmp, out).map_err(|e| {
+        UsageError(format!(
+            "cannot move the package into place at {}: {e}",
+            out.display()
+        ))
+    })?;
+    guard.armed = false;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(verified.verification)
 }
 
 fn refuse_existing(out: &Path) -> Result<(), UsageError> {

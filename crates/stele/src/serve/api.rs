@@ -10,12 +10,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use stele_archive::{IngestError, IngestOutcome, RecordMetadata, RecordVerdict, Submission};
+use stele_archive::audit_log::{AuditAction, AuditEvent};
+use stele_archive::{IngestError, IngestOutcome, RecordMetadata, Submission};
 use stele_index::{Filters, SearchRequest};
 use stele_sig::{Indication, TextLimits};
 
 use super::auth::{Permission, Principal};
 use super::{at_or_now, ApiError, AppState};
+use crate::export_cmd::ExportRefused;
 
 type St = State<Arc<AppState>>;
 
@@ -28,6 +30,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/records/{id}", get(record))
         .route("/api/v1/records/{id}/files/{n}", get(file))
         .route("/api/v1/records/{id}/verification", get(verification))
+        .route("/api/v1/records/{id}/export", get(export))
+        .route("/api/v1/audit-log", get(audit_log))
         .route("/api/v1/renewal", get(renewal))
 }
 
@@ -223,7 +227,7 @@ async fn record(
     let p = caller.require(Permission::Read)?;
     let (rid, manifest) = state.visible_record(Some(p), &id).await?;
     state
-        .audit(p, AuditKind::Read, Some(&rid), "record metadata (API)")
+        .audit(p, AuditAction::Read, Some(&rid), "record metadata (API)")
         .await?;
     Ok(Json(
         serde_json::to_value(&manifest).map_err(|e| ApiError::internal(e.to_string()))?,
@@ -266,7 +270,7 @@ pub(crate) async fn file_response(
     state
         .audit(
             p,
-            AuditKind::Read,
+            AuditAction::Read,
             Some(&rid),
             &format!("file {} ({via})", f.name),
         )
@@ -348,7 +352,7 @@ async fn verification(
     state
         .audit(
             p,
-            AuditKind::Verify,
+            AuditAction::Verify,
             Some(&rid),
             &format!(
                 "at {}: {}",
@@ -359,6 +363,136 @@ async fn verification(
         .await?;
     Ok(Json(
         serde_json::to_value(&v.verification).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
+
+async fn export(
+    State(state): St,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<AtParam>,
+) -> Result<Response, ApiError> {
+    let p = caller.require(Permission::Export)?;
+    export_response(&state, p, &id, q.at.as_deref(), "API").await
+}
+
+/// The export package (`stele export`'s ZIP) of a record the caller may see, as a download.
+/// Built in a private temporary folder, logged before it is written, then sent and removed.
+pub(crate) async fn export_response(
+    state: &Arc<AppState>,
+    p: &Principal,
+    id: &str,
+    at: Option<&str>,
+    via: &str,
+) -> Result<Response, ApiError> {
+    let (rid, _) = state.visible_record(Some(p), id).await?;
+    let at = at_or_now(state, at)?;
+    let actor = p.actor();
+    let via = via.to_string();
+    let rid2 = rid.clone();
+    let zip = state
+        .on_thread(move |s| -> Result<Vec<u8>, ApiError> {
+            let dir = std::env::temp_dir().join(format!(
+                "stele-export-{}-{}",
+                std::process::id(),
+                random_hex()
+            ));
+            std::fs::create_dir(&dir)
+                .map_err(|e| ApiError::internal(format!("cannot make a temporary folder: {e}")))?;
+            let out = dir.join("package.zip");
+            let made = crate::export_cmd::export_package(&s.ctx, &rid2, at, &out, true, |v| {
+                let event = AuditEvent::new(
+                    actor,
+                    AuditAction::Export,
+                    Some(rid2.as_str()),
+                    format!(
+                        "ZIP download ({via}), verified as of {}: {}",
+                        crate::fmt_time(at),
+                        v.verdict.as_str()
+                    ),
+                );
+                s.ctx
+                    .block_on(s.audit_log.append(event))
+                    .map(|_| ())
+                    .map_err(|e| {
+                        crate::UsageError(format!(
+                            "refused: the export could not be written to the audit log: {e}"
+                        ))
+                    })
+            });
+            let bytes = made.map(|_| std::fs::read(&out));
+            let _ = std::fs::remove_dir_all(&dir);
+            match bytes {
+                Ok(Ok(b)) => Ok(b),
+                Ok(Err(e)) => Err(ApiError::internal(format!(
+                    "cannot read the package back: {e}"
+                ))),
+                Err(ExportRefused::NotSealed(e)) => {
+                    Err(ApiError::new(StatusCode::CONFLICT, "not_sealed", e.0))
+                }
+                Err(ExportRefused::NoEvidence { summary, reason }) => Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_sealed",
+                    format!("the evidence record cannot be assembled ({reason}): {summary}"),
+                )),
+                Err(ExportRefused::Failed(e)) => Err(ApiError::internal(e.0)),
+            }
+        })
+        .await??;
+    let mut response = zip.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    let name = format!("stele-export-{}.zip", &rid.as_str()[..16]);
+    if let Ok(v) = HeaderValue::from_str(&content_disposition("attachment", &name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// 128 random bits, hex: unguessable temporary names.
+fn random_hex() -> String {
+    use rand_core::RngCore;
+    let mut b = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+#[derive(Deserialize)]
+struct AuditLogParams {
+    record: Option<String>,
+    limit: Option<String>,
+}
+
+/// The newest audit-log entries (`stele audit-log show --json`'s shape), oldest first.
+async fn audit_log(
+    State(state): St,
+    caller: Caller,
+    Query(q): Query<AuditLogParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::AuditLog)?;
+    let limit = match given(&q.limit) {
+        None => 100,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "bad_parameter",
+                    format!("limit: `{s}` is not a number from 1 to 1000"),
+                )
+            })?,
+    };
+    let entries = state
+        .audit_log
+        .newest(limit, given(&q.record))
+        .await
+        .map_err(|e| ApiError::internal(format!("the audit log cannot be read: {e}")))?;
+    Ok(Json(
+        json!({"report": "stele.audit-log-entries.v1", "entries": entries}),
     ))
 }
 
@@ -551,7 +685,7 @@ pub(crate) async fn ingest(
             state
                 .audit(
                     p,
-                    AuditKind::Ingest,
+                    AuditAction::Ingest,
                     Some(&id),
                     &format!("{} (web upload)", up.name),
                 )
@@ -621,17 +755,4 @@ async fn upload(State(state): St, caller: Caller, form: Multipart) -> Result<Res
         Ingested::Duplicate { .. } => StatusCode::OK,
     };
     Ok((status, Json(done.json())).into_response())
-}
-
-/// What the audit log records (mirrors the log's own actions).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum AuditKind {
-    Ingest,
-    Read,
-    Export,
-    Verify,
-}
-
-pub(crate) fn verdict_word(v: RecordVerdict) -> &'static str {
-    v.as_str()
 }

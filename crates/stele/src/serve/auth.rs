@@ -139,7 +139,7 @@ impl Principal {
 
     /// How the audit log names this caller.
     pub fn actor(&self) -> String {
-        format!("token:{}", self.name)
+        format!("api:{}", self.name)
     }
 
     pub fn search_clearance(&self) -> stele_index::Clearance {

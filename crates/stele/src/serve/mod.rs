@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use clap::Args;
+use stele_archive::audit_log::{AuditAction, AuditEvent, AuditLog};
 use stele_archive::{
     EvidenceIndex, IngestPolicy, LongTermVerifier, RecordManifest, TokenChecker, VerifiedRecord,
 };
@@ -139,6 +140,7 @@ pub(crate) struct AppState {
     pub max_upload: usize,
     /// One index writer at a time (tantivy allows one per index).
     pub index_writer: tokio::sync::Mutex<()>,
+    pub audit_log: AuditLog,
     verifier: Mutex<Option<(Instant, Arc<VerifierParts>)>>,
     /// Bounds the plain threads of [`AppState::on_thread`].
     threads: tokio::sync::Semaphore,
@@ -177,6 +179,7 @@ impl AppState {
             archive,
             archive_unsigned,
             index_writer: tokio::sync::Mutex::new(()),
+            audit_log: ctx.audit_log(),
             verifier: Mutex::new(None),
             threads: tokio::sync::Semaphore::new(16),
             ctx,
@@ -306,13 +309,16 @@ impl AppState {
     pub async fn audit(
         &self,
         p: &Principal,
-        kind: api::AuditKind,
+        action: AuditAction,
         record: Option<&RecordId>,
         detail: &str,
     ) -> Result<(), ApiError> {
-        // Wired to the hash-chained log below (stele_archive::audit_log).
-        let _ = (p, kind, record, detail);
-        Ok(())
+        let event = AuditEvent::new(p.actor(), action, record.map(RecordId::as_str), detail);
+        self.audit_log.append(event).await.map(|_| ()).map_err(|e| {
+            ApiError::internal(format!(
+                "refused: the access could not be written to the audit log: {e}"
+            ))
+        })
     }
 
     /// Forgets the cached evidence (after this server sealed or renewed).

@@ -13,7 +13,9 @@ use axum::Router;
 use serde::Deserialize;
 use stele_archive::RecordManifest;
 
-use super::api::{self, AtParam, AuditKind, Ingested, SearchParams, SESSION_COOKIE};
+use stele_archive::audit_log::AuditAction;
+
+use super::api::{self, AtParam, Ingested, SearchParams, SESSION_COOKIE};
 use super::auth::{Permission, Principal};
 use super::page::{error_page, esc, frame, html, qs, verdict_words, Lang};
 use super::{at_or_now, ApiError, AppState};
@@ -30,6 +32,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/records/{id}", get(record))
         .route("/records/{id}/files/{n}", get(file))
         .route("/records/{id}/report", get(report))
+        .route("/records/{id}/export", get(export))
         .route("/upload", get(upload_form).post(upload))
 }
 
@@ -403,7 +406,7 @@ async fn record(State(state): St, v: Visitor, Path(id): Path<String>) -> Respons
         Err(e) => return v.fail(e),
     };
     if let Err(e) = state
-        .audit(&p, AuditKind::Read, Some(&rid), "record page")
+        .audit(&p, AuditAction::Read, Some(&rid), "record page")
         .await
     {
         return v.fail(e);
@@ -594,7 +597,7 @@ async fn report(
         state
             .audit(
                 &p,
-                AuditKind::Verify,
+                AuditAction::Verify,
                 Some(&rid),
                 &format!(
                     "report at {} (web): {}",
@@ -610,6 +613,22 @@ async fn report(
     };
     match run.await {
         Ok(page) => html(StatusCode::OK, page),
+        Err(e) => v.fail(e),
+    }
+}
+
+async fn export(
+    State(state): St,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<AtParam>,
+) -> Response {
+    let p = match v.require(Permission::Export) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    match api::export_response(&state, &p, &id, q.at.as_deref(), "web").await {
+        Ok(r) => r,
         Err(e) => v.fail(e),
     }
 }
