@@ -723,8 +723,15 @@ impl Config {
         );
 
         let sv = &self.server;
-        w.section("server", "`stele serve`: the HTTP API (/api/v1/) and the web UI.");
-        w.key("Address and port to listen on.", "listen", Some(string(&sv.listen)));
+        w.section(
+            "server",
+            "`stele serve`: the HTTP API (/api/v1/) and the web UI.",
+        );
+        w.key(
+            "Address and port to listen on.",
+            "listen",
+            Some(string(&sv.listen)),
+        );
         w.optional(
             "The address citizens reach the server at: every public verification URL and QR code starts\n\
              with it. By default http:// and the listen address.",
