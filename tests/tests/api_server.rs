@@ -430,6 +430,98 @@ fn roles_and_clearance_over_real_http() {
         .unwrap();
     assert!(out.status.success(), "{}", describe(&out));
 
+    // The QR code of a record leads to its public page: verdict and identity, no sign-in;
+    // for the secret record the verdict only. A wrong code is an unknown record.
+    let r = get(
+        &format!("/api/v1/records/{}/qr.svg", s.public),
+        Some(&reader),
+    );
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let public_url = r.headers()["x-verification-url"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(r.text().unwrap().contains("<svg"));
+    let (st, _) = json_of(get(
+        &format!("/api/v1/records/{}/qr.svg", s.secret),
+        Some(&reader),
+    ));
+    assert_eq!(st, 404);
+    let r = get(
+        &format!("/api/v1/records/{}/qr.svg", s.secret),
+        Some(&cleared),
+    );
+    let secret_url = r.headers()["x-verification-url"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let path_of = |url: &str| url.split_once("/v/").map(|(_, p)| p.to_string()).unwrap();
+    let (st, v) = json_of(get(
+        &format!("/api/v1/public/{}", path_of(&public_url)),
+        None,
+    ));
+    api.check("/api/v1/public/{id}/{code}", "get", st, &v);
+    assert_eq!(
+        (v["verdict"].as_str(), v["secret"].as_bool()),
+        (Some("PASSED"), Some(false)),
+        "{v}"
+    );
+    assert_eq!(v["number_notation"], "410/UBND-VP");
+    let (st, v) = json_of(get(
+        &format!("/api/v1/public/{}", path_of(&secret_url)),
+        None,
+    ));
+    api.check("/api/v1/public/{id}/{code}", "get", st, &v);
+    assert_eq!(
+        (v["verdict"].as_str(), v["secret"].as_bool()),
+        (Some("PASSED"), Some(true)),
+        "{v}"
+    );
+    assert!(
+        v.get("subject").is_none() && v.get("agency").is_none(),
+        "{v}"
+    );
+    assert!(
+        !v.to_string().contains("Bảo vệ") && !v.to_string().contains("412"),
+        "{v}"
+    );
+    let mut wrong = path_of(&public_url);
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == 'a' { 'b' } else { 'a' });
+    let (st, v) = json_of(get(&format!("/api/v1/public/{wrong}"), None));
+    api.check("/api/v1/public/{id}/{code}", "get", st, &v);
+    assert_eq!(st, 404);
+    let r = get(&format!("/v/{}", path_of(&public_url)), None);
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("HỢP LỆ") && page.contains("Triển khai chữ ký số"),
+        "{page}"
+    );
+
+    // Signing rates: the secret letter counts for nobody, clearance or not.
+    for tok in [&reader, &cleared] {
+        let (st, v) = json_of(get("/api/v1/stats?by=agency,month", Some(tok)));
+        api.check("/api/v1/stats", "get", st, &v);
+        assert_eq!(v["total"]["issued"], 1, "{v:#}");
+        assert_eq!(v["total"]["personal"], 1, "{v:#}");
+    }
+    let r = get("/api/v1/stats?format=csv", Some(&reader));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(r.text().unwrap().starts_with("agency,agency_id,month"));
+    let r = get("/api/v1/stats?format=svg", Some(&reader));
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let (st, v) = json_of(get("/api/v1/stats?from=2026-13", Some(&reader)));
+    api.check("/api/v1/stats", "get", st, &v);
+    assert!(
+        v["error"]["message"].as_str().unwrap().starts_with("from:"),
+        "{v}"
+    );
+
     // Every access above is in the audit log, under the token's name; only admin reads it.
     let (st, v) = json_of(get("/api/v1/audit-log", Some(&reader)));
     api.check("/api/v1/audit-log", "get", st, &v);

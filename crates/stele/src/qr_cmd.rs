@@ -14,7 +14,6 @@ use clap::Args;
 use qrcode::{Color, EcLevel, QrCode};
 use serde_json::json;
 use stele_archive::VerificationCodes;
-use stele_store::RecordId;
 
 use crate::context::{Context, GlobalArgs};
 use crate::UsageError;
@@ -143,19 +142,8 @@ pub fn run(global: &GlobalArgs, args: QrArgs) -> Result<ExitCode, UsageError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The public verification URL of a record under `[server] public_url` (else `http://` and
-/// `[server] listen`), creating the archive's verification key on first use. Blocking: it
-/// reads the key from the store on the context's runtime; async code should load
-/// [`VerificationCodes`] once and call [`VerificationCodes::url`].
-#[allow(dead_code, reason = "for the web server's public page")]
-pub fn verification_url(ctx: &Context, id: &RecordId) -> Result<String, UsageError> {
-    let base = configured_base(ctx)?;
-    Ok(verification_codes(ctx)?.url(&base, id))
-}
-
 /// An SVG image of the QR code of `url` (medium error correction, quiet zone included), sized
 /// at 8 pixels per module; it scales cleanly. Errors when `url` is too long for a QR code.
-#[allow(dead_code, reason = "for the web server's public page")]
 pub fn qr_svg(url: &str) -> Result<String, UsageError> {
     Ok(Matrix::of(url)?.svg(DEFAULT_SCALE))
 }

@@ -31,6 +31,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/records/{id}/files/{n}", get(file))
         .route("/api/v1/records/{id}/verification", get(verification))
         .route("/api/v1/records/{id}/export", get(export))
+        .route("/api/v1/records/{id}/qr.svg", get(qr))
         .route("/api/v1/audit-log", get(audit_log))
         .route("/api/v1/renewal", get(renewal))
 }
@@ -366,6 +367,29 @@ async fn verification(
     ))
 }
 
+/// The QR code of the record's public verification URL (which header X-Verification-URL
+/// carries).
+async fn qr(
+    State(state): St,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let p = caller.require(Permission::Read)?;
+    let (rid, _) = state.visible_record(Some(p), &id).await?;
+    let url = state.codes.url(&state.public_base, &rid);
+    let svg = crate::qr_cmd::qr_svg(&url).map_err(|e| ApiError::internal(e.0))?;
+    let mut r = svg.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        h.insert("x-verification-url", v);
+    }
+    Ok(r)
+}
+
 async fn export(
     State(state): St,
     caller: Caller,
@@ -691,6 +715,7 @@ pub(crate) async fn ingest(
                 )
                 .await
                 .ok();
+            state.facts.invalidate().await;
             if let Err(e) = index_new(state, *manifest, files).await {
                 eprintln!(
                     "warning: record {id} archived but not indexed: {}",

@@ -11,7 +11,9 @@
 
 mod api;
 pub mod auth;
+mod dashboard;
 mod page;
+mod public;
 mod ui;
 
 use std::net::SocketAddr;
@@ -124,6 +126,8 @@ async fn seal_when_due(state: Arc<AppState>) {
 fn router(state: Arc<AppState>) -> axum::Router {
     api::routes()
         .merge(ui::routes())
+        .merge(public::routes())
+        .merge(dashboard::routes())
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }
@@ -141,6 +145,10 @@ pub(crate) struct AppState {
     /// One index writer at a time (tantivy allows one per index).
     pub index_writer: tokio::sync::Mutex<()>,
     pub audit_log: AuditLog,
+    /// The archive's public verification codes (the key lives in the store).
+    pub codes: stele_archive::VerificationCodes,
+    pub public: public::PublicCache,
+    pub facts: dashboard::FactsCache,
     verifier: Mutex<Option<(Instant, Arc<VerifierParts>)>>,
     /// Bounds the plain threads of [`AppState::on_thread`].
     threads: tokio::sync::Semaphore,
@@ -166,6 +174,11 @@ impl AppState {
         if let Err(e) = &index {
             eprintln!("warning: search is unavailable: {e}");
         }
+        let codes = ctx
+            .block_on(stele_archive::VerificationCodes::load_or_create(
+                ctx.store(),
+            ))
+            .map_err(|e| UsageError(format!("cannot load the verification key: {e}")))?;
         let allow_unsigned = ctx.config.signatures.allow_unsigned;
         let archive = ctx.archive_with(IngestPolicy { allow_unsigned })?;
         let archive_unsigned = ctx.archive_with(IngestPolicy {
@@ -180,6 +193,9 @@ impl AppState {
             archive_unsigned,
             index_writer: tokio::sync::Mutex::new(()),
             audit_log: ctx.audit_log(),
+            codes,
+            public: public::PublicCache::new(),
+            facts: dashboard::FactsCache::new(),
             verifier: Mutex::new(None),
             threads: tokio::sync::Semaphore::new(16),
             ctx,

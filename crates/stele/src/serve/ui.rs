@@ -558,6 +558,15 @@ async fn record(State(state): St, v: Visitor, Path(id): Path<String>) -> Respons
             btn = l.t("Báo cáo kiểm tra", "Verification report"),
         );
     }
+    let url = state.codes.url(&state.public_base, &rid);
+    let _ = write!(
+        body,
+        "<h2>{}</h2><p><img id=\"qr\" alt=\"QR\" width=\"160\" src=\"/api/v1/records/{id}/qr.svg\"></p>\
+         <p><a id=\"public-url\" href=\"{url}\">{url}</a></p>",
+        l.t("Mã QR kiểm tra công khai", "Public verification QR code"),
+        id = esc(&m.id),
+        url = esc(&url),
+    );
     if p.can(Permission::Export) {
         let _ = write!(
             body,

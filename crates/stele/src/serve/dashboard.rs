@@ -1,0 +1,356 @@
+//! The signing-rate dashboard (the monthly indicator agencies are scored on): per agency and
+//! month, documents issued and the shares signed with a personal, an organisation, and both
+//! signatures — secret documents excluded, as the agencies report it (`stele_archive::stats`);
+//! a chart drawn here (SVG), CSV/JSON downloads (`/api/v1/stats`), and a drill-down to the
+//! records of a row.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use stele_archive::stats::{
+    Dimension, Lang as ChartLang, RateRow, RecordFacts, SigningRates, StatsFilter, YearMonth,
+};
+
+use super::api::Caller;
+use super::auth::Permission;
+use super::page::{esc, qs, Lang};
+use super::ui::Visitor;
+use super::{ApiError, AppState};
+
+type St = State<Arc<AppState>>;
+
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/stats", get(api_stats))
+        .route("/dashboard", get(dashboard))
+        .route("/dashboard/records", get(drill_down))
+}
+
+/// The facts of every record, kept for a few minutes: reading every manifest is the slow part.
+pub(crate) struct FactsCache {
+    cached: tokio::sync::Mutex<Option<(Instant, Arc<Vec<RecordFacts>>)>>,
+}
+
+const FACTS_TTL: Duration = Duration::from_secs(300);
+
+impl FactsCache {
+    pub fn new() -> FactsCache {
+        FactsCache {
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Forgets the facts (after an upload), so the next view counts the new record.
+    pub async fn invalidate(&self) {
+        *self.cached.lock().await = None;
+    }
+
+    async fn get(&self, state: &AppState) -> Result<Arc<Vec<RecordFacts>>, ApiError> {
+        // One reader at a time: concurrent first views wait for one collection, not start many.
+        let mut guard = self.cached.lock().await;
+        if let Some((at, facts)) = guard.as_ref() {
+            if at.elapsed() < FACTS_TTL {
+                return Ok(Arc::clone(facts));
+            }
+        }
+        let facts = stele_archive::stats::collect_facts(state.ctx.store(), 16)
+            .await
+            .map_err(|e| ApiError::internal(format!("cannot compute the statistics: {e}")))?;
+        let facts = Arc::new(facts);
+        *guard = Some((Instant::now(), Arc::clone(&facts)));
+        Ok(facts)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct StatsParams {
+    by: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    agency: Option<String>,
+    format: Option<String>,
+    month: Option<String>,
+    lang: Option<String>,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn month(name: &str, v: &Option<String>) -> Result<Option<YearMonth>, ApiError> {
+    given(v)
+        .map(|s| {
+            s.parse::<YearMonth>()
+                .map_err(|e| ApiError::bad_request("bad_parameter", format!("{name}: {e}")))
+        })
+        .transpose()
+}
+
+impl StatsParams {
+    fn dimensions(&self) -> Result<Vec<Dimension>, ApiError> {
+        Dimension::parse_list(given(&self.by).unwrap_or("agency,month"))
+            .map_err(|e| ApiError::bad_request("bad_parameter", format!("by: {e}")))
+    }
+
+    fn filter(&self) -> Result<StatsFilter, ApiError> {
+        let filter = StatsFilter {
+            from: month("from", &self.from)?,
+            to: month("to", &self.to)?,
+            agency: given(&self.agency).map(str::to_string),
+        };
+        filter
+            .check()
+            .map_err(|e| ApiError::bad_request("bad_parameter", format!("from/to: {e}")))?;
+        Ok(filter)
+    }
+}
+
+fn chart_title(lang: ChartLang) -> &'static str {
+    match lang {
+        ChartLang::Vi => "Tỷ lệ văn bản ký số",
+        ChartLang::En => "Digital signing rates",
+    }
+}
+
+async fn api_stats(
+    State(state): St,
+    caller: Caller,
+    Query(q): Query<StatsParams>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read)?;
+    let by = q.dimensions()?;
+    let filter = q.filter()?;
+    let facts = state.facts.get(&state).await?;
+    let rates = SigningRates::compute(&facts, &by, &filter);
+    let (body, content_type, file) = match given(&q.format).unwrap_or("json") {
+        "json" => (
+            serde_json::to_string(&rates).map_err(|e| ApiError::internal(e.to_string()))?,
+            "application/json",
+            None,
+        ),
+        "csv" => (
+            rates.to_csv(),
+            "text/csv; charset=utf-8",
+            Some("stele-signing-rates.csv"),
+        ),
+        "svg" => {
+            let lang = if given(&q.lang) == Some("en") {
+                ChartLang::En
+            } else {
+                ChartLang::Vi
+            };
+            (
+                rates.render_svg(chart_title(lang), lang),
+                "image/svg+xml",
+                None,
+            )
+        }
+        other => {
+            return Err(ApiError::bad_request(
+                "bad_parameter",
+                format!("format: `{other}` is not json, csv or svg"),
+            ))
+        }
+    };
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(name) = file {
+        if let Ok(v) = HeaderValue::from_str(&super::api::content_disposition("attachment", name)) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(r)
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{:.1}%", r * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The query string that keeps the dashboard's filter.
+fn filter_qs(q: &StatsParams) -> String {
+    let mut s = String::new();
+    for (k, v) in [("from", &q.from), ("to", &q.to), ("agency", &q.agency)] {
+        if let Some(v) = given(v) {
+            let _ = write!(s, "&amp;{k}={}", qs(v));
+        }
+    }
+    s
+}
+
+async fn dashboard(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -> Response {
+    match v.who.as_ref() {
+        None => return axum::response::Redirect::to("/login").into_response(),
+        Some(p) if !p.can(Permission::Read) => {
+            return super::page::error_page(
+                v.lang,
+                v.who.as_ref(),
+                ApiError::forbidden(p, Permission::Read),
+            )
+        }
+        Some(_) => {}
+    }
+    let l = v.lang;
+    let run = async {
+        let filter = q.filter()?;
+        let facts = state.facts.get(&state).await?;
+        Ok::<_, ApiError>(SigningRates::compute(
+            &facts,
+            &[Dimension::Agency, Dimension::Month],
+            &filter,
+        ))
+    };
+    let rates = match run.await {
+        Ok(r) => r,
+        Err(e) => return super::page::error_page(l, v.who.as_ref(), e),
+    };
+    let keep = filter_qs(&q);
+    let lang_param = if l == Lang::En { "&amp;lang=en" } else { "" };
+    let mut body = format!(
+        "<h1>{h}</h1><p class=\"muted\">{rule}</p>\
+         <form method=\"get\" action=\"/dashboard\" class=\"filters\">\
+         <label>{from} <input type=\"month\" name=\"from\" value=\"{fv}\"></label>\
+         <label>{to} <input type=\"month\" name=\"to\" value=\"{tv}\"></label>\
+         <label>{ag} <input name=\"agency\" value=\"{av}\"></label><button type=\"submit\">{apply}</button></form>\
+         <p><img id=\"chart\" alt=\"{h}\" src=\"/api/v1/stats?format=svg{keep}{lang_param}\" style=\"max-width:100%\"></p>\
+         <p class=\"actions\"><a id=\"csv\" href=\"/api/v1/stats?format=csv{keep}\">CSV</a><a id=\"json\" href=\"/api/v1/stats?format=json{keep}\">JSON</a></p>",
+        h = l.t("Tỷ lệ văn bản ký số theo cơ quan và tháng", "Signing rates per agency and month"),
+        rule = l.t(
+            "Không tính văn bản mật. Một văn bản được tính là có chữ ký cá nhân (hoặc tổ chức) khi mang ít nhất một chữ ký số bằng chứng thư cá nhân (hoặc của cơ quan, tổ chức) được lưu trữ.",
+            "Secret documents are excluded. A document counts as personally (or organisation-) signed when it carries at least one archived signature made with a personal (or organisation) certificate."
+        ),
+        from = l.t("Từ tháng", "From month"),
+        to = l.t("Đến tháng", "To month"),
+        ag = l.t("Cơ quan", "Agency"),
+        apply = l.t("Xem", "Show"),
+        fv = esc(given(&q.from).unwrap_or("")),
+        tv = esc(given(&q.to).unwrap_or("")),
+        av = esc(given(&q.agency).unwrap_or("")),
+    );
+    let _ = write!(
+        body,
+        "<table class=\"grid\" id=\"rates\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        l.t("Cơ quan", "Agency"),
+        l.t("Tháng", "Month"),
+        l.t("Văn bản ban hành", "Issued"),
+        l.t("Có chữ ký cá nhân", "Personal signature"),
+        l.t("Có chữ ký cơ quan", "Organisation signature"),
+        l.t("Có cả hai", "Both"),
+    );
+    for row in &rates.rows {
+        let c = &row.counts;
+        let agency = row.agency.as_deref().unwrap_or("");
+        let month = row.month.map(|m| m.to_string()).unwrap_or_default();
+        let _ = write!(
+            body,
+            "<tr class=\"rate\"><td>{}{}</td><td>{}</td><td><a href=\"/dashboard/records?agency={}&amp;month={}\">{}</a></td><td>{} ({})</td><td>{} ({})</td><td>{} ({})</td></tr>",
+            esc(agency),
+            row.agency_id.as_deref().map(|i| format!(" <span class=\"muted\">{}</span>", esc(i))).unwrap_or_default(),
+            esc(&month),
+            qs(row.agency_id.as_deref().unwrap_or(agency)),
+            qs(&month),
+            c.issued,
+            percent(c.personal_rate),
+            c.personal,
+            percent(c.organisation_rate),
+            c.organisation,
+            percent(c.both_rate),
+            c.both,
+        );
+    }
+    let t = &rates.total;
+    let _ = write!(
+        body,
+        "<tr id=\"total\"><th colspan=\"2\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></table>",
+        l.t("Tổng", "Total"),
+        t.issued,
+        percent(t.personal_rate),
+        percent(t.organisation_rate),
+        percent(t.both_rate),
+    );
+    v_page(&v, l.t("Tỷ lệ ký số", "Signing rates"), &body)
+}
+
+fn v_page(v: &Visitor, title: &str, body: &str) -> Response {
+    super::page::html(
+        StatusCode::OK,
+        super::page::frame(v.lang, title, v.who.as_ref(), body),
+    )
+}
+
+/// The records behind one row of the dashboard (never a secret one).
+async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -> Response {
+    if v.who.as_ref().is_none_or(|p| !p.can(Permission::Read)) {
+        return axum::response::Redirect::to("/login").into_response();
+    }
+    let l = v.lang;
+    let run = async {
+        let m = month("month", &q.month)?;
+        let filter = StatsFilter {
+            from: m,
+            to: m,
+            agency: given(&q.agency).map(str::to_string),
+        };
+        let facts = state.facts.get(&state).await?;
+        let rates = SigningRates::compute(&facts, &[Dimension::Agency, Dimension::Month], &filter);
+        let rows: Vec<(RateRow, Vec<RecordFacts>)> = rates
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.clone(),
+                    rates.records(&facts, r).into_iter().cloned().collect(),
+                )
+            })
+            .collect();
+        Ok::<_, ApiError>(rows)
+    };
+    let rows = match run.await {
+        Ok(r) => r,
+        Err(e) => return super::page::error_page(l, v.who.as_ref(), e),
+    };
+    let mut body = format!(
+        "<h1>{}</h1>",
+        l.t("Văn bản trong chỉ tiêu", "Records behind the figures")
+    );
+    for (row, records) in &rows {
+        let _ = write!(
+            body,
+            "<h2>{} · {}</h2><table class=\"grid drill\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            esc(row.agency.as_deref().unwrap_or("")),
+            row.month.map(|m| m.to_string()).unwrap_or_default(),
+            l.t("Ngày ban hành", "Issued"),
+            l.t("Chữ ký cá nhân", "Personal"),
+            l.t("Chữ ký cơ quan", "Organisation"),
+            l.t("Văn bản", "Record"),
+        );
+        for f in records {
+            let yes = |b: bool| if b { l.t("có", "yes") } else { "—" };
+            let _ = write!(
+                body,
+                "<tr class=\"record\"><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/records/{id}\"><code>{id}</code></a></td></tr>",
+                f.issued_date,
+                yes(f.personal),
+                yes(f.organisation),
+                id = esc(&f.id),
+            );
+        }
+        body.push_str("</table>");
+    }
+    if rows.is_empty() {
+        let _ = write!(
+            body,
+            "<p>{}</p>",
+            l.t("Không có văn bản nào.", "No records.")
+        );
+    }
+    v_page(&v, l.t("Tỷ lệ ký số", "Signing rates"), &body)
+}
