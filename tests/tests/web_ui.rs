@@ -668,6 +668,35 @@ fn admin_signs_in_searches_without_accents_opens_the_sealed_record_and_reads_eng
     assert!(w.text("aside.facets").contains("Agency"));
     w.shot("search-english");
 
+    // The signing-rate dashboard: the month's figures without the secret plan, a chart the
+    // server drew, and the records behind a row.
+    w.goto("/dashboard");
+    assert_eq!(w.attr("#total", "data-issued").as_deref(), Some("3"));
+    assert!(!b.find_all("#rates tr.rate").unwrap().is_empty());
+    let chart_drawn = b
+        .execute(
+            "const i = document.getElementById('chart'); return i.complete && i.naturalWidth > 0;",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        chart_drawn,
+        serde_json::Value::Bool(true),
+        "the chart did not load"
+    );
+    w.shot("dashboard");
+    w.click_to("#rates tr.rate a", "/dashboard/records");
+    let listed = b.find_all("tr.record").unwrap().len();
+    assert!(
+        (1..=3).contains(&listed),
+        "{listed} records behind the first row"
+    );
+    assert!(
+        !b.source().unwrap().contains("Mật"),
+        "the secret plan is behind no figure"
+    );
+    w.shot("dashboard-records");
+
     // Signed out: the pages send to the sign-in again.
     w.click_to("header form[action=\"/logout\"] button", "/login");
     assert_eq!(b.cookie("stele_session").unwrap(), None);
@@ -732,12 +761,7 @@ fn legal_gets_the_verification_report_at_a_date_and_the_evidence_package() {
         .to_string();
     assert_eq!(path, format!("/records/{id}/export"));
     let (status, ty, body) = site.fetch(&path, Some(&site.legal));
-    if status == 404 && !String::from_utf8_lossy(&body).contains("no_such_record") {
-        // TODO(issue 5): the web UI's export route (`/records/{id}/export`) is not served yet:
-        // the link is on the page but answers axum's bare 404. Make this a hard assertion (drop
-        // the `if`) once the route lands.
-        eprintln!("TODO: {path} is not served yet (404): the evidence package is not checked");
-    } else {
+    {
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         assert!(ty.starts_with("application/zip"), "{ty}");
         assert!(body.starts_with(b"PK\x03\x04"), "not a ZIP");
@@ -872,11 +896,6 @@ fn the_qr_code_opens_the_public_verification_page() {
             "--json",
         ],
     );
-    if String::from_utf8_lossy(&out.stderr).contains("not implemented") {
-        // TODO(issue 5): `stele qr` is being written; drop this check once it is.
-        eprintln!("TODO: `stele qr` is not implemented yet: the QR page is not checked");
-        return;
-    }
     let qr = json(&ok(out));
     let url = qr["url"].as_str().expect("qr --json: url").to_string();
     let prefix = site.server.url(&format!("/v/{id}/"));
@@ -913,12 +932,6 @@ fn the_qr_code_opens_the_public_verification_page() {
 
     let path = &url[site.server.base.len()..];
     let (status, _, body) = site.fetch(path, None);
-    if status == 404 && body.is_empty() {
-        // TODO(issue 5): the public verification route `/v/{id}/{code}` is not served yet (the
-        // router answers a bare 404). Drop this check once it is.
-        eprintln!("TODO: {path} is not served yet (bare 404): the public page is not checked");
-        return;
-    }
     // Nobody signed in: the page a phone opens from the paper copy.
     b.goto(&url).unwrap();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));

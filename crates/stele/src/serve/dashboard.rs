@@ -269,7 +269,8 @@ async fn dashboard(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -
     let t = &rates.total;
     let _ = write!(
         body,
-        "<tr id=\"total\"><th colspan=\"2\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></table>",
+        "<tr id=\"total\" data-issued=\"{}\"><th colspan=\"2\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></table>",
+        t.issued,
         l.t("Tổng", "Total"),
         t.issued,
         percent(t.personal_rate),
