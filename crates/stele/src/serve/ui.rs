@@ -60,11 +60,13 @@ impl FromRequestParts<Arc<AppState>> for Visitor {
 }
 
 impl Visitor {
-    fn require(&self, p: Permission) -> Result<&Principal, Response> {
+    /// The signed-in caller if it holds `p`; else the sign-in page or a refusal (boxed: a
+    /// response is large).
+    fn require(&self, p: Permission) -> Result<Principal, Box<Response>> {
         match &self.who {
-            None => Err(Redirect::to("/login").into_response()),
-            Some(pr) if pr.can(p) => Ok(pr),
-            Some(pr) => Err(self.fail(ApiError::forbidden(pr, p))),
+            None => Err(Box::new(Redirect::to("/login").into_response())),
+            Some(pr) if pr.can(p) => Ok(pr.clone()),
+            Some(pr) => Err(Box::new(self.fail(ApiError::forbidden(pr, p)))),
         }
     }
 
@@ -167,6 +169,22 @@ fn snippet_html(s: &stele_index::Snippet) -> String {
         .replace('\u{E001}', "</mark>")
 }
 
+/// A facet or metadata value in words: confidentiality `none` and the retention codes.
+fn value_words(lang: Lang, facet: &str, value: &str) -> String {
+    let words = match (facet, value) {
+        ("confidentiality", "none") => lang.t("Thường", "None"),
+        ("retention", "01") => lang.t("Vĩnh viễn", "Permanent"),
+        ("retention", "02") => lang.t("70 năm", "70 years"),
+        ("retention", "03") => lang.t("50 năm", "50 years"),
+        ("retention", "04") => lang.t("30 năm", "30 years"),
+        ("retention", "05") => lang.t("20 năm", "20 years"),
+        ("retention", "06") => lang.t("10 năm", "10 years"),
+        ("retention", "07") => lang.t("Khác", "Other"),
+        _ => value,
+    };
+    esc(words)
+}
+
 fn confidentiality_label(lang: Lang, c: stele_index::Confidentiality) -> Option<String> {
     let label = c.to_string();
     (label != "none").then(|| {
@@ -180,8 +198,8 @@ fn confidentiality_label(lang: Lang, c: stele_index::Confidentiality) -> Option<
 
 async fn search(State(state): St, v: Visitor, Query(params): Query<SearchParams>) -> Response {
     let p = match v.require(Permission::Read) {
-        Ok(p) => p.clone(),
-        Err(r) => return r,
+        Ok(p) => p,
+        Err(r) => return *r,
     };
     let l = v.lang;
     let request = match params.request(&p, true) {
@@ -262,7 +280,7 @@ async fn search(State(state): St, v: Visitor, Query(params): Query<SearchParams>
                 "<li><a href=\"/search?q={}&amp;{name}={}\">{}</a> ({})</li>",
                 qs(&params.q),
                 qs(&fc.value),
-                esc(&fc.value),
+                value_words(l, name, &fc.value),
                 fc.count
             );
         }
@@ -378,7 +396,7 @@ fn metadata_rows(l: Lang, m: &RecordManifest) -> String {
     );
     row(
         l.t("Thời hạn bảo quản", "Retention"),
-        esc(md.retention.code()),
+        value_words(l, "retention", md.retention.code()),
     );
     row(
         l.t("Hồ sơ", "File"),
@@ -397,8 +415,8 @@ fn metadata_rows(l: Lang, m: &RecordManifest) -> String {
 
 async fn record(State(state): St, v: Visitor, Path(id): Path<String>) -> Response {
     let p = match v.require(Permission::Read) {
-        Ok(p) => p.clone(),
-        Err(r) => return r,
+        Ok(p) => p,
+        Err(r) => return *r,
     };
     let l = v.lang;
     let (rid, m) = match state.visible_record(Some(&p), &id).await {
@@ -580,8 +598,8 @@ async fn record(State(state): St, v: Visitor, Path(id): Path<String>) -> Respons
 
 async fn file(State(state): St, v: Visitor, Path((id, n)): Path<(String, String)>) -> Response {
     let p = match v.require(Permission::Read) {
-        Ok(p) => p.clone(),
-        Err(r) => return r,
+        Ok(p) => p,
+        Err(r) => return *r,
     };
     match api::file_response(&state, &p, &id, &n, "web").await {
         Ok(r) => r,
@@ -596,8 +614,8 @@ async fn report(
     Query(q): Query<AtParam>,
 ) -> Response {
     let p = match v.require(Permission::Verify) {
-        Ok(p) => p.clone(),
-        Err(r) => return r,
+        Ok(p) => p,
+        Err(r) => return *r,
     };
     let run = async {
         let (rid, _) = state.visible_record(Some(&p), &id).await?;
@@ -633,8 +651,8 @@ async fn export(
     Query(q): Query<AtParam>,
 ) -> Response {
     let p = match v.require(Permission::Export) {
-        Ok(p) => p.clone(),
-        Err(r) => return r,
+        Ok(p) => p,
+        Err(r) => return *r,
     };
     match api::export_response(&state, &p, &id, q.at.as_deref(), "web").await {
         Ok(r) => r,
@@ -644,7 +662,7 @@ async fn export(
 
 async fn upload_form(v: Visitor) -> Response {
     if let Err(r) = v.require(Permission::Ingest) {
-        return r;
+        return *r;
     }
     upload_page(&v, "")
 }
@@ -670,8 +688,8 @@ fn upload_page(v: &Visitor, message: &str) -> Response {
 
 async fn upload(State(state): St, v: Visitor, form: Multipart) -> Response {
     let p = match v.require(Permission::Ingest) {
-        Ok(p) => p.clone(),
-        Err(r) => return r,
+        Ok(p) => p,
+        Err(r) => return *r,
     };
     let l = v.lang;
     let done = async {
