@@ -12,7 +12,7 @@ pub fn schemas_dir() -> PathBuf {
 
 /// Serves `https://stele.example/schemas/NAME` from `schemas/NAME`, so one schema's `$ref` to
 /// another resolves offline.
-struct SchemaFolder;
+pub struct SchemaFolder;
 
 impl jsonschema::Retrieve for SchemaFolder {
     fn retrieve(

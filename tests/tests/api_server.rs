@@ -12,7 +12,7 @@ use reqwest::blocking::{multipart, Client, Response};
 use serde_json::Value;
 use stele_tests::archive::{init_with, ok, rfc, signed_cong_van, stele_at};
 use stele_tests::pki::TestPki;
-use stele_tests::schemas::schemas_dir;
+use stele_tests::schemas::{schemas_dir, SchemaFolder};
 use stele_tests::{describe, stele_bin};
 use time::OffsetDateTime;
 
@@ -99,7 +99,7 @@ impl Api {
         let v = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
-            .with_retriever(Folder)
+            .with_retriever(SchemaFolder)
             .build(&root)
             .unwrap_or_else(|e| panic!("{method} {template} {status}: schema: {e}"));
         let errors: Vec<String> = v
@@ -110,23 +110,6 @@ impl Api {
             errors.is_empty(),
             "{method} {template} {status}: {errors:#?}\n{body:#}"
         );
-    }
-}
-
-struct Folder;
-
-impl jsonschema::Retrieve for Folder {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let name = uri
-            .as_str()
-            .strip_prefix("https://stele.example/schemas/")
-            .ok_or("not a Stele schema")?;
-        Ok(serde_json::from_str(&std::fs::read_to_string(
-            schemas_dir().join(name),
-        )?)?)
     }
 }
 
@@ -386,7 +369,12 @@ fn roles_and_clearance_over_real_http() {
     );
 
     let (st, v) = json_of(get("/api/v1/renewal", Some(&reader)));
+    api.check("/api/v1/renewal", "get", st, &v);
     assert_eq!(st, 200, "{v}");
+    assert!(
+        v["chains"].as_array().is_some_and(|c| !c.is_empty()),
+        "{v:#}"
+    );
 
     // Export: not for a reader; legal downloads the package `stele export` writes, whole.
     let path = format!("/api/v1/records/{}/export", s.public);

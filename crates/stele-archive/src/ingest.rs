@@ -232,7 +232,7 @@ impl Archive {
             ingested_at: now,
             files,
             validation: IngestValidation {
-                indication: label(report.indication).into(),
+                indication: report.indication.as_str().into(),
                 summary: report.summary.clone(),
                 validation_time: report.validation_time,
                 signatures: report
@@ -240,7 +240,7 @@ impl Archive {
                     .iter()
                     .map(|s| SignatureSummary {
                         id: s.id.clone(),
-                        indication: label(s.indication).into(),
+                        indication: s.indication.as_str().into(),
                         sub_indication: s.sub_indication.map(|x| {
                             serde_json::to_value(x)
                                 .ok()
@@ -341,13 +341,5 @@ impl Drop for Archive {
                 std::thread::spawn(move || drop(v));
             }
         }
-    }
-}
-
-fn label(i: Indication) -> &'static str {
-    match i {
-        Indication::Passed => "PASSED",
-        Indication::Failed => "FAILED",
-        Indication::Indeterminate => "INDETERMINATE",
     }
 }

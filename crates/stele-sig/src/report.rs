@@ -19,6 +19,17 @@ pub enum Indication {
     Failed,
 }
 
+impl Indication {
+    /// As written in reports: `PASSED`, `INDETERMINATE`, `FAILED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indication::Passed => "PASSED",
+            Indication::Indeterminate => "INDETERMINATE",
+            Indication::Failed => "FAILED",
+        }
+    }
+}
+
 /// Why a signature did not pass (ETSI EN 319 102-1 Table 5), plus one code ETSI lacks:
 /// [`SubIndication::ModifiedAfterSigning`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

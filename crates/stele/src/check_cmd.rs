@@ -110,16 +110,8 @@ fn default_cache_dir() -> Option<PathBuf> {
 fn verdict_label(s: &SignatureReport) -> String {
     match (s.indication, s.sub_indication) {
         (Indication::Passed, _) => "PASSED".into(),
-        (i, Some(sub)) => format!("{}: {}", label(i), json_name(&sub)),
-        (i, None) => label(i).into(),
-    }
-}
-
-fn label(i: Indication) -> &'static str {
-    match i {
-        Indication::Passed => "PASSED",
-        Indication::Failed => "FAILED",
-        Indication::Indeterminate => "INDETERMINATE",
+        (i, Some(sub)) => format!("{}: {}", i.as_str(), json_name(&sub)),
+        (i, None) => i.as_str().into(),
     }
 }
 

@@ -11,7 +11,7 @@ use stele_archive::{
     IndexedOutcome, IngestError, IngestOutcome, IngestPolicy, RecordMetadata, Submission,
 };
 use stele_index::IndexedRecord;
-use stele_sig::{Indication, TextLimits};
+use stele_sig::TextLimits;
 use stele_store::RecordId;
 
 use crate::context::{read_capped, Context, GlobalArgs};
@@ -301,11 +301,7 @@ async fn ingest_one(
             file,
             status: Status::Archived,
             id: Some(id.to_string()),
-            indication: Some(match indication {
-                Indication::Passed => "PASSED",
-                Indication::Failed => "FAILED",
-                Indication::Indeterminate => "INDETERMINATE",
-            }),
+            indication: Some(indication.as_str()),
             summary: Some(summary),
             reason: None,
         },

@@ -13,7 +13,7 @@ use serde_json::json;
 use stele_archive::audit_log::{AuditAction, AuditEvent};
 use stele_archive::{IngestError, IngestOutcome, RecordMetadata, Submission};
 use stele_index::{Filters, SearchRequest};
-use stele_sig::{Indication, TextLimits};
+use stele_sig::TextLimits;
 
 use super::auth::{Permission, Principal};
 use super::{at_or_now, ApiError, AppState};
@@ -347,21 +347,7 @@ async fn verification(
     Query(q): Query<AtParam>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let p = caller.require(Permission::Verify)?;
-    let (rid, _) = state.visible_record(Some(p), &id).await?;
-    let at = at_or_now(&state, q.at.as_deref())?;
-    let v = state.verify(&rid, at).await?;
-    state
-        .audit(
-            p,
-            AuditAction::Verify,
-            Some(&rid),
-            &format!(
-                "at {}: {}",
-                crate::fmt_time(at),
-                v.verification.verdict.as_str()
-            ),
-        )
-        .await?;
+    let v = state.verify_for(p, &id, q.at.as_deref(), "API").await?;
     Ok(Json(
         serde_json::to_value(&v.verification).map_err(|e| ApiError::internal(e.to_string()))?,
     ))
@@ -724,11 +710,7 @@ pub(crate) async fn ingest(
             }
             Ok(Ingested::Archived {
                 id: id.to_string(),
-                indication: match indication {
-                    Indication::Passed => "PASSED",
-                    Indication::Failed => "FAILED",
-                    Indication::Indeterminate => "INDETERMINATE",
-                },
+                indication: indication.as_str(),
                 summary,
             })
         }

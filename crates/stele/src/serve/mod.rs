@@ -284,6 +284,28 @@ impl AppState {
             .map_err(|e| ApiError::internal(e.to_string()))
     }
 
+    /// A verification asked for by a caller: the record must be visible to it, `at` is RFC 3339
+    /// or a date (default now), and the verification is logged with `via` before it is given.
+    pub async fn verify_for(
+        self: &Arc<Self>,
+        p: &Principal,
+        id: &str,
+        at: Option<&str>,
+        via: &str,
+    ) -> Result<VerifiedRecord, ApiError> {
+        let (rid, _) = self.visible_record(Some(p), id).await?;
+        let at = at_or_now(self, at)?;
+        let v = self.verify(&rid, at).await?;
+        let detail = format!(
+            "{via} at {}: {}",
+            crate::fmt_time(at),
+            v.verification.verdict.as_str()
+        );
+        self.audit(p, AuditAction::Verify, Some(&rid), &detail)
+            .await?;
+        Ok(v)
+    }
+
     async fn verifier_parts(self: &Arc<Self>, fresh: bool) -> Result<Arc<VerifierParts>, ApiError> {
         if !fresh {
             if let Ok(guard) = self.verifier.lock() {

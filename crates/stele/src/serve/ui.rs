@@ -18,7 +18,7 @@ use stele_archive::audit_log::AuditAction;
 use super::api::{self, AtParam, Ingested, SearchParams, SESSION_COOKIE};
 use super::auth::{Permission, Principal};
 use super::page::{error_page, esc, frame, html, qs, verdict_words, Lang};
-use super::{at_or_now, ApiError, AppState};
+use super::{ApiError, AppState};
 
 type St = State<Arc<AppState>>;
 
@@ -618,20 +618,8 @@ async fn report(
         Err(r) => return *r,
     };
     let run = async {
-        let (rid, _) = state.visible_record(Some(&p), &id).await?;
-        let at = at_or_now(&state, q.at.as_deref())?;
-        let vr = state.verify(&rid, at).await?;
-        state
-            .audit(
-                &p,
-                AuditAction::Verify,
-                Some(&rid),
-                &format!(
-                    "report at {} (web): {}",
-                    crate::fmt_time(at),
-                    vr.verification.verdict.as_str()
-                ),
-            )
+        let vr = state
+            .verify_for(&p, &id, q.at.as_deref(), "report (web)")
             .await?;
         Ok::<_, ApiError>(stele_archive::report_html::render(
             &vr.verification,
