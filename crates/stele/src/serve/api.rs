@@ -194,6 +194,11 @@ pub(crate) async fn run_search(
     state: &Arc<AppState>,
     request: SearchRequest,
 ) -> Result<stele_index::SearchResults, ApiError> {
+    let _turn = state
+        .searches
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the server is shutting down"))?;
     let st = Arc::clone(state);
     tokio::task::spawn_blocking(move || {
         st.search_index()?.search(&request).map_err(|e| match e {

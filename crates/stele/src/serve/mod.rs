@@ -152,6 +152,9 @@ pub(crate) struct AppState {
     verifier: Mutex<Option<(Instant, Arc<VerifierParts>)>>,
     /// Bounds the plain threads of [`AppState::on_thread`].
     threads: tokio::sync::Semaphore,
+    /// Searches running at once: one per core. Searches are CPU-bound; beyond that they only
+    /// share the cores and all finish later, while this (fair) queue serves them in order.
+    pub searches: tokio::sync::Semaphore,
 }
 
 /// What long-term verification needs besides the store, built once and refreshed when the
@@ -198,6 +201,9 @@ impl AppState {
             facts: dashboard::FactsCache::new(),
             verifier: Mutex::new(None),
             threads: tokio::sync::Semaphore::new(16),
+            searches: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
             ctx,
         })
     }
