@@ -5,6 +5,7 @@ pub mod archive;
 pub mod office;
 pub mod pki;
 pub mod schemas;
+pub mod serve;
 pub mod webdriver;
 pub mod weed;
 

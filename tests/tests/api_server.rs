@@ -4,58 +4,17 @@
 //! archivist uploads (streamed, capped: an oversized upload leaves the archive as it was); legal
 //! verifies at a date and exports.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use reqwest::blocking::{multipart, Client, Response};
 use serde_json::Value;
 use stele_tests::archive::{init_with, ok, rfc, signed_cong_van, stele_at};
 use stele_tests::pki::TestPki;
 use stele_tests::schemas::{schemas_dir, SchemaFolder};
+use stele_tests::serve::{add_token, Server};
 use stele_tests::{describe, stele_bin};
 use time::OffsetDateTime;
-
-/// `stele serve` on a free loopback port, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(home: &Path, now: OffsetDateTime) -> Server {
-        let mut child = Command::new(stele_bin())
-            .arg("--config")
-            .arg(home.join("stele.toml"))
-            .args(["--now", &rfc(now), "serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start stele serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .trim_end_matches('/')
-            .to_string();
-        Server { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Validators of the API's answers, from `schemas/openapi.yaml`.
 struct Api {
@@ -122,15 +81,6 @@ fn meta(number: &str, subject: &str, date: &str, secret: bool) -> String {
         "Retention": "01", "AccessMode": if secret { "03" } else { "01" },
     })
     .to_string()
-}
-
-fn token(home: &Path, now: OffsetDateTime, name: &str, role: &str, clearance: bool) -> String {
-    let mut args = vec!["token", "add", name, "--role", role];
-    if clearance {
-        args.push("--clearance");
-    }
-    let out = ok(stele_at(home, now, &args));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn json_of(r: Response) -> (u16, Value) {
@@ -225,9 +175,9 @@ fn roles_and_clearance_over_real_http() {
     let pki = TestPki::shared();
     let _services = pki.start_services();
     let s = archive(pki);
-    let reader = token(&s.home, s.now, "reader1", "reader", false);
-    let cleared = token(&s.home, s.now, "admin1", "admin", true);
-    let legal = token(&s.home, s.now, "legal1", "legal", false);
+    let reader = add_token(&s.home, s.now, "reader1", "reader", false);
+    let cleared = add_token(&s.home, s.now, "admin1", "admin", true);
+    let legal = add_token(&s.home, s.now, "legal1", "legal", false);
     let server = Server::start(&s.home, s.now);
     let api = Api::load();
     let http = Client::new();
@@ -557,8 +507,8 @@ fn upload_is_validated_capped_and_indexed() {
         text.replace("max_upload_mib = 256", "max_upload_mib = 1"),
     )
     .unwrap();
-    let archivist = token(&s.home, s.now, "luu.tru", "archivist", false);
-    let reader = token(&s.home, s.now, "reader1", "reader", false);
+    let archivist = add_token(&s.home, s.now, "luu.tru", "archivist", false);
+    let reader = add_token(&s.home, s.now, "reader1", "reader", false);
     let server = Server::start(&s.home, s.now);
     let api = Api::load();
     let http = Client::new();

@@ -13,15 +13,16 @@
 //! is set.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use stele_tests::archive::{init_with, json, json_lines, ok, rfc, signed_cong_van, stele_at};
+use stele_tests::archive::{init_with, json, json_lines, ok, signed_cong_van, stele_at};
 use stele_tests::pki::{Services, TestPki};
-use stele_tests::webdriver::{watchdog, Browser};
+use stele_tests::serve::{add_token, Server};
+use stele_tests::webdriver::Browser;
 use stele_tests::{describe, stele_bin};
 use time::OffsetDateTime;
 
@@ -121,67 +122,6 @@ fn sidecar(l: &Letter) -> String {
     .to_string()
 }
 
-/// `stele serve --listen 127.0.0.1:0`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(home: &Path, now: OffsetDateTime) -> Server {
-        let log = home.join("serve.log");
-        let mut child = Command::new(stele_bin())
-            .arg("--config")
-            .arg(home.join("stele.toml"))
-            .args(["--now", &rfc(now), "serve", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start stele serve");
-        watchdog(child.id());
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        // Whatever else it prints is read, so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-        });
-        // "stele serving http://127.0.0.1:PORT/ (API http://127.0.0.1:PORT/api/v1/)"
-        let base = line
-            .strip_prefix("stele serving ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(|url| url.trim_end_matches('/').to_string());
-        let server = Server {
-            base: base.clone().unwrap_or_default(),
-            child,
-            log,
-        };
-        assert!(
-            base.is_some(),
-            "stele serve printed {line:?}, not its address:\n{}",
-            server.log_text()
-        );
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// An archive with the letters ingested and sealed, three tokens and the server over it.
 struct Site {
     server: Server,
@@ -253,20 +193,7 @@ impl Site {
         assert!(!sealed.is_null(), "{sealed}");
 
         let now = archived + time::Duration::days(2);
-        let token = |name: &str, role: &str, clearance: bool| {
-            let mut args = vec!["token", "add", name, "--role", role];
-            if clearance {
-                args.push("--clearance");
-            }
-            let out = ok(stele_at(&home, now, &args));
-            let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            assert!(
-                secret.starts_with("stl_") && !secret.contains('\n'),
-                "{}",
-                describe(&out)
-            );
-            secret
-        };
+        let token = |name, role, clearance| add_token(&home, now, name, role, clearance);
         let admin = token("quan.tri", "admin", true);
         let legal = token("phap.che", "legal", false);
         let reader = token("nguoi.doc", "reader", false);

@@ -30,26 +30,12 @@ pub struct Snippet {
 impl Snippet {
     /// `text` with each highlight wrapped in `open`/`close` (no escaping).
     pub fn marked(&self, open: &str, close: &str) -> String {
-        self.render(open, close, |s, out| out.push_str(s))
+        self.marked_with(open, close, |s, out| out.push_str(s))
     }
 
-    /// HTML-escaped `text` with highlights in `<mark>…</mark>`.
-    pub fn to_html(&self) -> String {
-        self.render("<mark>", "</mark>", |s, out| {
-            for c in s.chars() {
-                match c {
-                    '&' => out.push_str("&amp;"),
-                    '<' => out.push_str("&lt;"),
-                    '>' => out.push_str("&gt;"),
-                    '"' => out.push_str("&quot;"),
-                    '\'' => out.push_str("&#39;"),
-                    c => out.push(c),
-                }
-            }
-        })
-    }
-
-    fn render(&self, open: &str, close: &str, push: impl Fn(&str, &mut String)) -> String {
+    /// `text` with each highlight wrapped in `open`/`close`, every piece of text written by
+    /// `push` (an HTML page passes its escape, so the markup is the caller's alone).
+    pub fn marked_with(&self, open: &str, close: &str, push: impl Fn(&str, &mut String)) -> String {
         let mut out = String::with_capacity(self.text.len() + 16);
         let mut at = 0;
         for &(a, b) in &self.highlights {
@@ -160,8 +146,15 @@ mod tests {
             highlights: vec![(6, 11), (12, 15)],
         };
         assert_eq!(s.marked("[", "]"), "a <b> [chữ] [ký] & số");
+        let html = s.marked_with("<mark>", "</mark>", |t, out| {
+            out.push_str(
+                &t.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;"),
+            )
+        });
         assert_eq!(
-            s.to_html(),
+            html,
             "a &lt;b&gt; <mark>chữ</mark> <mark>ký</mark> &amp; số"
         );
         let bad = Snippet {

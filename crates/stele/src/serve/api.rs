@@ -128,7 +128,8 @@ pub(crate) struct SearchParams {
     pub facets: Option<String>,
 }
 
-fn given(v: &Option<String>) -> Option<&str> {
+/// A query parameter that was given and is not blank.
+pub(crate) fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -329,14 +330,7 @@ pub(crate) fn content_disposition(kind: &str, name: &str) -> String {
             }
         })
         .collect();
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
+    let encoded = super::page::qs(name);
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 

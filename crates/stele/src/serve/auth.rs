@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use stele_asn1::DigestAlgorithm;
+use subtle::ConstantTimeEq;
 
 /// What a role may do. Roles do not imply clearance: reading secret records is a separate grant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -107,7 +108,12 @@ impl TokensFile {
         // Compares every entry in full, so timing does not reveal which prefix matched.
         let mut found = None;
         for t in &self.token {
-            if constant_eq(t.sha256.to_ascii_lowercase().as_bytes(), digest.as_bytes()) {
+            if bool::from(
+                t.sha256
+                    .to_ascii_lowercase()
+                    .as_bytes()
+                    .ct_eq(digest.as_bytes()),
+            ) {
                 found = Some(t);
             }
         }
@@ -118,10 +124,6 @@ impl TokensFile {
 /// SHA-256 of a token, hex: what the file keeps.
 pub fn hash(secret: &str) -> String {
     hex::encode(DigestAlgorithm::Sha256.digest(secret.trim().as_bytes()))
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A signed-in caller.

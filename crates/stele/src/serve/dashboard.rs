@@ -18,7 +18,7 @@ use stele_archive::stats::{
     Dimension, Lang as ChartLang, RateRow, RecordFacts, SigningRates, StatsFilter, YearMonth,
 };
 
-use super::api::Caller;
+use super::api::{given, Caller};
 use super::auth::Permission;
 use super::page::{esc, qs, Lang};
 use super::ui::Visitor;
@@ -78,10 +78,6 @@ pub(crate) struct StatsParams {
     format: Option<String>,
     month: Option<String>,
     lang: Option<String>,
-}
-
-fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn month(name: &str, v: &Option<String>) -> Result<Option<YearMonth>, ApiError> {

@@ -254,10 +254,7 @@ impl AppState {
         id: &str,
     ) -> Result<(RecordId, RecordManifest), ApiError> {
         let not_found = || ApiError::not_found(format!("no record {id} here"));
-        if id.len() != 64 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return Err(not_found());
-        }
-        let rid = RecordId::new(id).map_err(|_| not_found())?;
+        let rid = record_id(id).ok_or_else(not_found)?;
         let manifest = match self.archive.manifest(&rid).await {
             Ok(m) => m,
             Err(e) if e.is_not_found() => return Err(not_found()),
@@ -371,6 +368,12 @@ impl AppState {
             *guard = None;
         }
     }
+}
+
+/// A record id as the server takes it: exactly 64 lowercase hex digits (no prefixes).
+pub(crate) fn record_id(id: &str) -> Option<RecordId> {
+    let hex = id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    hex.then(|| RecordId::new(id).ok()).flatten()
 }
 
 /// A failed request: an HTTP status, a stable code and a message for people.

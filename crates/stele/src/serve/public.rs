@@ -15,7 +15,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use stele_archive::audit_log::{AuditAction, AuditEvent};
-use stele_store::RecordId;
 
 use super::page::{esc, frame, html, verdict_words};
 use super::ui::Visitor;
@@ -89,10 +88,7 @@ async fn lookup(
 ) -> Result<PublicVerification, ApiError> {
     let not_found =
         || ApiError::not_found("no record answers to this verification address".to_string());
-    if id.len() != 64 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return Err(not_found());
-    }
-    let rid = RecordId::new(id).map_err(|_| not_found())?;
+    let rid = super::record_id(id).ok_or_else(not_found)?;
     if !state.codes.check(&rid, code) {
         return Err(not_found());
     }

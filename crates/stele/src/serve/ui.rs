@@ -158,15 +158,14 @@ async fn set_lang(Path(code): Path<String>, headers: axum::http::HeaderMap) -> R
 
 /// A snippet with its highlights as `<mark>`, everything else escaped.
 fn snippet_html(s: &stele_index::Snippet) -> String {
-    // Private-use markers survive escaping and cannot occur in extracted text's highlights.
-    let marked = s.marked("\u{E000}", "\u{E001}");
-    let clean: String = marked
-        .chars()
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect();
-    esc(&clean)
-        .replace('\u{E000}', "<mark>")
-        .replace('\u{E001}', "</mark>")
+    s.marked_with("<mark>", "</mark>", |text, out| {
+        // A page break (`\f`) or other control character reads as a space, not as U+FFFD.
+        let spaced: String = text
+            .chars()
+            .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+            .collect();
+        out.push_str(&esc(&spaced));
+    })
 }
 
 /// A facet or metadata value in words: confidentiality `none` and the retention codes.
