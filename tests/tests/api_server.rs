@@ -597,7 +597,19 @@ fn upload_is_validated_capped_and_indexed() {
         "a refused upload stored nothing"
     );
 
-    // Archived, then searchable at once; the same bytes again are a duplicate.
+    // The statistics as the dashboard holds them before the upload: the public letter only.
+    let issued = || {
+        let (_, v) = json_of(
+            http.get(server.url("/api/v1/stats"))
+                .bearer_auth(&reader)
+                .send()
+                .unwrap(),
+        );
+        v["total"]["issued"].as_u64().unwrap()
+    };
+    assert_eq!(issued(), 1);
+
+    // Archived, then searchable and counted at once; the same bytes again are a duplicate.
     let (st, v) = post(&archivist, form());
     api.check("/api/v1/records", "post", st, &v);
     assert_eq!(
@@ -613,6 +625,11 @@ fn upload_is_validated_capped_and_indexed() {
             .unwrap(),
     );
     assert_eq!(found["hits"][0]["id"], id.as_str(), "{found:#}");
+    assert_eq!(
+        issued(),
+        2,
+        "the upload is counted without waiting for the cache"
+    );
     let (st, v) = post(&archivist, form());
     api.check("/api/v1/records", "post", st, &v);
     assert_eq!(

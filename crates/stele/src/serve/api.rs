@@ -700,7 +700,7 @@ pub(crate) async fn ingest(
                 )
                 .await
                 .ok();
-            state.facts.invalidate().await;
+            state.facts.add(state, &id).await;
             if let Err(e) = index_new(state, *manifest, files).await {
                 eprintln!(
                     "warning: record {id} archived but not indexed: {}",

@@ -47,9 +47,17 @@ impl FactsCache {
         }
     }
 
-    /// Forgets the facts (after an upload), so the next view counts the new record.
-    pub async fn invalidate(&self) {
-        *self.cached.lock().await = None;
+    /// Counts a record just archived here: its facts join those held (one record read, not the
+    /// whole store again); when they cannot be read, the held facts are dropped instead.
+    pub async fn add(&self, state: &AppState, id: &stele_store::RecordId) {
+        let mut guard = self.cached.lock().await;
+        let Some((_, facts)) = guard.as_mut() else {
+            return;
+        };
+        match stele_archive::stats::record_facts(state.ctx.store(), id).await {
+            Ok(f) => Arc::make_mut(facts).push(f),
+            Err(_) => *guard = None,
+        }
     }
 
     async fn get(&self, state: &AppState) -> Result<Arc<Vec<RecordFacts>>, ApiError> {
