@@ -63,23 +63,34 @@ pub struct Weed {
 
 impl Weed {
     /// Starts `weed server -s3` on free loopback ports and creates [`BUCKET`]; returns once the
-    /// bucket exists. Panics (with the server's log) if that takes more than two minutes.
+    /// bucket exists and a write can land. A start that does not get there (a port taken in
+    /// the moment between choosing it and weed binding it, volumes that never grow) is logged
+    /// and made again from scratch, three times at most; then it panics with each server's log.
     pub fn start(weed: &Path) -> Weed {
+        let mut failures = Vec::new();
+        for attempt in 1..=3 {
+            match Weed::try_start(weed) {
+                Ok(server) => return server,
+                Err(why) => {
+                    eprintln!("SeaweedFS start {attempt} of 3 failed: {why}");
+                    failures.push(why);
+                }
+            }
+        }
+        panic!(
+            "SeaweedFS did not start in 3 tries:\n{}",
+            failures.join("\n----\n")
+        );
+    }
+
+    fn try_start(weed: &Path) -> Result<Weed, String> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("data")).unwrap();
         let config = format!(
             r#"{{"identities":[{{"name":"stele","credentials":[{{"accessKey":"{KEY_ID}","secretKey":"{SECRET}"}}],"actions":["Admin","Read","Write","List","Tagging"]}}]}}"#
         );
         std::fs::write(dir.path().join("s3.json"), config).unwrap();
-        // Free loopback ports, held together so none repeats, released just before the start.
-        let listeners: Vec<TcpListener> = (0..8)
-            .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-            .collect();
-        let p: Vec<u16> = listeners
-            .iter()
-            .map(|l| l.local_addr().unwrap().port())
-            .collect();
-        drop(listeners);
+        let p = free_ports(8);
         let d = |name: &str| dir.path().join(name).display().to_string();
         let log = std::fs::File::create(dir.path().join("weed.log")).unwrap();
         let child = Command::new(weed)
@@ -126,20 +137,20 @@ impl Weed {
             grpc_ports: vec![p[1], p[3], p[5], p[7]],
             s3_port: p[6],
         };
-        server.create_bucket(weed, &format!("127.0.0.1:{}.{}", p[0], p[1]));
-        wait_writable(p[0]);
-        server
+        server.create_bucket(weed, &format!("127.0.0.1:{}.{}", p[0], p[1]))?;
+        server.wait_writable(p[0])?;
+        Ok(server)
     }
 
     /// `weed shell` creates the bucket once the S3 gateway (started last) answers. `master` is
     /// `host:port.grpcport`: given only the HTTP port, the shell assumes gRPC on port + 10000
     /// and waits forever, so each try is also cut off after 20 s.
-    fn create_bucket(&mut self, weed: &Path, master: &str) {
+    fn create_bucket(&mut self, weed: &Path, master: &str) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut said = String::new();
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("weed exited ({status}):\n{}", self.log_tail());
+                return Err(format!("weed exited ({status}):\n{}", self.log_tail()));
             }
             if std::net::TcpStream::connect(("127.0.0.1", self.s3_port)).is_err() {
                 std::thread::sleep(Duration::from_millis(250));
@@ -165,14 +176,14 @@ impl Weed {
             let _ = shell.wait();
             said = std::fs::read_to_string(&log).unwrap_or_default();
             if said.contains("created bucket") {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(500));
         }
-        panic!(
-            "SeaweedFS not ready after 120 s; weed shell said:\n{said}\nlog:\n{}",
+        Err(format!(
+            "not ready after 120 s; weed shell said:\n{said}\nlog:\n{}",
             self.log_tail()
-        );
+        ))
     }
 
     /// The S3 endpoint, `http://127.0.0.1:<port>`.
@@ -180,11 +191,11 @@ impl Weed {
         format!("http://127.0.0.1:{}", self.s3_port)
     }
 
-    /// The last 30 lines of the server's log, for failure messages.
+    /// The last 60 lines of the server's log, for failure messages.
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.path().join("weed.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        lines[lines.len().saturating_sub(60)..].join("\n")
     }
 }
 
@@ -201,26 +212,76 @@ impl Drop for Weed {
     }
 }
 
-/// Waits until the master hands out a file id: its volumes are grown and a write can land.
-/// Growing the first volumes can take longer than an S3 client's request timeout on a loaded
-/// machine, so the first PUT must not be what triggers it.
-fn wait_writable(master_port: u16) {
-    use std::io::{Read, Write};
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    let mut last = String::new();
-    while std::time::Instant::now() < deadline {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", master_port)) {
-            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(60)));
-            let req = format!("GET /dir/assign HTTP/1.0\r\nHost: 127.0.0.1:{master_port}\r\n\r\n");
-            let mut body = String::new();
-            if s.write_all(req.as_bytes()).is_ok() && s.read_to_string(&mut body).is_ok() {
-                if body.contains("\"fid\"") {
-                    return;
-                }
-                last = body;
+/// `n` distinct loopback ports, free when chosen, below the kernel's ephemeral range: a port
+/// from `bind(":0")` comes from that range, where any outgoing connection (weed's own parts
+/// dialling each other) may take it before weed binds it. The start is drawn at random, so
+/// tests starting servers at once rarely try the same ports.
+fn free_ports(n: usize) -> Vec<u16> {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (low, high) = if ephemeral_low > 12000 {
+        (10000, ephemeral_low)
+    } else {
+        (ephemeral_low.max(1024), u16::MAX)
+    };
+    let span = u32::from(high - low);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id().wrapping_mul(2_654_435_761);
+    let mut held = Vec::new();
+    for step in 0..span {
+        let port = low + ((seed.wrapping_add(step.wrapping_mul(7919))) % span) as u16;
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+            if !held
+                .iter()
+                .any(|h: &TcpListener| h.local_addr().unwrap().port() == port)
+            {
+                held.push(l);
             }
         }
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        if held.len() == n {
+            break;
+        }
     }
-    panic!("SeaweedFS never became writable (last /dir/assign answer: {last})");
+    assert_eq!(held.len(), n, "no {n} free loopback ports in {low}..{high}");
+    held.iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
+impl Weed {
+    /// Waits until the master hands out a file id: its volumes are grown and a write can land.
+    /// Growing the first volumes can take longer than an S3 client's request timeout on a
+    /// loaded machine, so the first PUT must not be what triggers it.
+    fn wait_writable(&mut self, master_port: u16) -> Result<(), String> {
+        use std::io::{Read, Write};
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Err(format!("weed exited ({status}):\n{}", self.log_tail()));
+            }
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", master_port)) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(60)));
+                let req =
+                    format!("GET /dir/assign HTTP/1.0\r\nHost: 127.0.0.1:{master_port}\r\n\r\n");
+                let mut body = String::new();
+                if s.write_all(req.as_bytes()).is_ok() && s.read_to_string(&mut body).is_ok() {
+                    if body.contains("\"fid\"") {
+                        return Ok(());
+                    }
+                    last = body;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Err(format!(
+            "never became writable in 90 s (last /dir/assign answer: {last})\nlog:\n{}",
+            self.log_tail()
+        ))
+    }
 }
