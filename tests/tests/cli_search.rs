@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use stele_tests::archive::{init_with, json, json_lines, ok, signed_cong_van, stele_at};
+use stele_tests::archive::{
+    init_with, json, json_lines, ok, signed_cong_van, stele_at, with_config,
+};
 use stele_tests::office;
 use stele_tests::pki::TestPki;
 use stele_tests::schemas::{assert_valid, validator};
@@ -223,6 +225,18 @@ fn ingested_vietnamese_pdfs_are_found_with_and_without_accents() {
     );
     assert!(human.contains("1500/UBND-CNTT"), "{human}");
     assert!(human.contains("[Mật]"), "{human}");
+    // Into a pipe whose reader has gone (`stele search … | head` once head has its lines): the
+    // command ends quietly, by SIGPIPE as grep does, instead of panicking about stdout.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = Command::new(stele_bin());
+    cmd.stdout(writer);
+    let out = with_config(cmd, &home.join("stele.toml"), now, &["search", "chu ky so"])
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(13), "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
 
     // Exact spelling ranks first: dầu (oil) above đậu (beans), and the other way round.
     let r = search(&home, now, &["dầu"]);

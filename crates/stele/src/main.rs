@@ -114,8 +114,29 @@ pub fn fmt_time(t: time::OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
+/// Rust starts with SIGPIPE ignored, so `stele search … | head` panics in `println!` once
+/// `head` has read enough. One-shot commands end quietly instead, as grep does, by taking the
+/// default back. The servers keep it ignored: a reader that closes its end of their log output
+/// must not stop them. Sockets are unaffected either way (std sends with MSG_NOSIGNAL), and
+/// Stele pipes into no child process; an archive write cut short is what `stele audit` and the
+/// content-first, manifest-last order are for.
+fn end_quietly_on_closed_pipe(command: &Command) {
+    let server = matches!(
+        command,
+        Command::Serve(_) | Command::Tsa(tsa_cmd::TsaCommand::Serve(_))
+    );
+    if !server {
+        // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a
+        // valid disposition for SIGPIPE.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    end_quietly_on_closed_pipe(&cli.command);
     let global = cli.global;
     let result = match cli.command {
         Command::Init(args) => init_cmd::run(&global, args),
