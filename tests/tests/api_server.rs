@@ -237,6 +237,28 @@ fn roles_and_clearance_over_real_http() {
         v["facets"]["confidentiality"].to_string().contains("Mật"),
         "{v:#}"
     );
+    // facet_limit keeps each facet's most frequent values; the total still counts all.
+    let (st, v) = json_of(get(
+        "/api/v1/search?q=chu+ky+so&facets=true&facet_limit=1",
+        Some(&cleared),
+    ));
+    api.check("/api/v1/search", "get", st, &v);
+    assert_eq!(v["total"], 2, "{v:#}");
+    assert_eq!(
+        v["facets"]["confidentiality"].as_array().map(Vec::len),
+        Some(1),
+        "{v:#}"
+    );
+    let (st, v) = json_of(get(
+        "/api/v1/search?q=chu+ky+so&facets=true&facet_limit=-1",
+        Some(&cleared),
+    ));
+    api.check("/api/v1/search", "get", st, &v);
+    assert_eq!(st, 400, "{v:#}");
+    assert!(
+        v["error"]["message"].to_string().contains("facet_limit"),
+        "{v:#}"
+    );
 
     // The secret record by id answers exactly like a record that does not exist.
     let missing = "0".repeat(64);

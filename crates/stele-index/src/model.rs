@@ -257,3 +257,20 @@ pub struct Facets {
     pub confidentiality: Vec<FacetCount>,
     pub retention: Vec<FacetCount>,
 }
+
+impl Facets {
+    /// Keeps the `n` most frequent values of each facet (the lists are sorted that way): a
+    /// broad query over a large archive has hundreds of signers, more than any answer needs.
+    pub fn keep_top(&mut self, n: usize) {
+        for list in [
+            &mut self.agency,
+            &mut self.type_name,
+            &mut self.year,
+            &mut self.signer,
+            &mut self.confidentiality,
+            &mut self.retention,
+        ] {
+            list.truncate(n);
+        }
+    }
+}

@@ -126,6 +126,7 @@ pub(crate) struct SearchParams {
     pub limit: Option<String>,
     pub offset: Option<String>,
     pub facets: Option<String>,
+    pub facet_limit: Option<String>,
 }
 
 /// A query parameter that was given and is not blank.
@@ -133,19 +134,31 @@ pub(crate) fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// A count parameter from 0 to `max`, `default` when not given.
+fn count_param(
+    name: &str,
+    v: &Option<String>,
+    max: usize,
+    default: usize,
+) -> Result<usize, ApiError> {
+    given(v).map_or(Ok(default), |s| {
+        s.parse::<usize>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "bad_parameter",
+                    format!("{name}: `{s}` is not a number from 0 to {max}"),
+                )
+            })
+    })
+}
+
 impl SearchParams {
     /// The index request for a caller; every bad parameter is named.
     pub fn request(&self, p: &Principal, facets: bool) -> Result<SearchRequest, ApiError> {
         let bad =
             |name: &str, e: String| ApiError::bad_request("bad_parameter", format!("{name}: {e}"));
-        let number = |name: &str, v: &Option<String>, max: usize, default: usize| {
-            given(v).map_or(Ok(default), |s| {
-                s.parse::<usize>()
-                    .ok()
-                    .filter(|n| *n <= max)
-                    .ok_or_else(|| bad(name, format!("`{s}` is not a number from 0 to {max}")))
-            })
-        };
         let date = |name: &str, v: &Option<String>| {
             given(v)
                 .map(|s| crate::search_cmd::parse_date(s).map_err(|e| bad(name, e)))
@@ -178,8 +191,8 @@ impl SearchParams {
                     .transpose()?,
                 file_notation: given(&self.file).map(str::to_string),
             },
-            limit: number("limit", &self.limit, stele_index::MAX_LIMIT, 10)?,
-            offset: number("offset", &self.offset, stele_index::MAX_OFFSET, 0)?,
+            limit: count_param("limit", &self.limit, stele_index::MAX_LIMIT, 10)?,
+            offset: count_param("offset", &self.offset, stele_index::MAX_OFFSET, 0)?,
             clearance: p.search_clearance(),
             facets,
         })
@@ -187,6 +200,11 @@ impl SearchParams {
 
     pub fn wants_facets(&self) -> bool {
         matches!(given(&self.facets), Some("1" | "true" | "yes"))
+    }
+
+    /// How many values of each facet the answer lists: the most frequent 20 unless asked.
+    pub fn facet_limit(&self) -> Result<usize, ApiError> {
+        count_param("facet_limit", &self.facet_limit, 10_000, 20)
     }
 }
 
@@ -219,8 +237,10 @@ async fn search(
     let p = caller.require(Permission::Read)?;
     let facets = params.wants_facets();
     let request = params.request(p, facets)?;
+    let facet_limit = params.facet_limit()?;
     let offset = request.offset;
-    let results = run_search(&state, request).await?;
+    let mut results = run_search(&state, request).await?;
+    results.facets.keep_top(facet_limit);
     Ok(Json(crate::search_cmd::results_json(
         &params.q, offset, &results, facets,
     )))
