@@ -561,6 +561,12 @@ fn admin_signs_in_searches_without_accents_opens_the_sealed_record_and_reads_eng
         Some("PASSED")
     );
     assert_eq!(w.text("#verdict"), "HỢP LỆ");
+    let summary = w.text("#summary");
+    assert!(
+        summary.starts_with("Các tệp của văn bản còn nguyên vẹn")
+            && summary.contains("1 chữ ký số của văn bản hợp lệ"),
+        "{summary}"
+    );
     let events = b.find_all("#timeline tr.event").unwrap();
     assert!(!events.is_empty(), "no evidence events");
     let seal = events[0].text().unwrap();
@@ -583,6 +589,12 @@ fn admin_signs_in_searches_without_accents_opens_the_sealed_record_and_reads_eng
     w.click_to("a[href=\"/lang/en\"]", &format!("/records/{qd}"));
     assert_eq!(w.attr("html", "lang").as_deref(), Some("en"));
     assert_eq!(w.text("#verdict"), "VALID");
+    assert!(
+        w.text("#summary")
+            .starts_with("PASSED: the record's files are intact"),
+        "{}",
+        w.text("#summary")
+    );
     assert!(w.text("#timeline tr.event").contains("Seal"));
     assert!(w.text("#metadata").contains("Issuing agency"));
     assert_eq!(w.count("a[href=\"/lang/vi\"]"), 1);

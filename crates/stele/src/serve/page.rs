@@ -154,6 +154,67 @@ pub(crate) fn verdict_words(lang: Lang, v: &str) -> &'static str {
     }
 }
 
+/// The verification's one sentence in the page's language. The report's own sentence is
+/// English (it is the sentence of the JSON and the court report); in Vietnamese the sentence is
+/// made from the same facts, and a check the page cannot put in words keeps its English detail,
+/// marked as technical.
+pub(crate) fn verification_sentence(lang: Lang, r: &stele_archive::RecordVerification) -> String {
+    use stele_archive::RecordVerdict;
+    if lang == Lang::En {
+        return r.summary.clone();
+    }
+    if r.verdict == RecordVerdict::Passed {
+        let signatures = match r.signatures.as_ref().map(|s| s.signatures.len()) {
+            Some(n) if n > 0 => format!("{n} chữ ký số của văn bản hợp lệ tại thời điểm đó"),
+            _ => "văn bản không mang chữ ký số".to_string(),
+        };
+        return format!(
+            "Các tệp của văn bản còn nguyên vẹn, đã tồn tại vào {} theo {} dấu thời gian lưu trữ, và {signatures}.",
+            r.proof_of_existence
+                .map(stele_archive::rfc3339)
+                .unwrap_or_default(),
+            r.timestamps.len(),
+        );
+    }
+    let decisive = r.steps.iter().find(|s| {
+        s.status
+            == if r.verdict == RecordVerdict::Failed {
+                "failed"
+            } else {
+                "indeterminate"
+            }
+    });
+    let known = match r.failed_check.as_deref() {
+        Some("FILE_CORRUPT") => {
+            Some("một tệp được lưu không còn khớp với giá trị băm ghi lại khi lưu trữ")
+        }
+        Some("NOT_SEALED") => Some("văn bản chưa được niêm phong bằng dấu thời gian"),
+        Some("EVIDENCE_MISMATCH") => Some("chứng cứ lưu trữ không khớp với các tệp của văn bản"),
+        Some("HASH_ALGORITHM_RETIRED") => {
+            Some("thuật toán băm của chứng cứ đã hết hiệu lực trước khi chứng cứ được gia hạn")
+        }
+        Some("DOCUMENT_UNREADABLE") => Some("không đọc được văn bản để kiểm tra chữ ký số"),
+        Some("NO_SIGNATURE") => Some("văn bản không mang chữ ký số nào"),
+        _ => None,
+    };
+    let step = decisive.map(|s| match s.name {
+        "files" => "tính toàn vẹn của tệp",
+        "evidence_record" => "chứng cứ lưu trữ",
+        "archive_timestamps" => "dấu thời gian lưu trữ",
+        "hash_algorithms" => "thuật toán băm",
+        "signatures" => "chữ ký số",
+        _ => "kiểm tra",
+    });
+    let verdict = verdict_words(lang, r.verdict.as_str());
+    match (step, known, decisive) {
+        (Some(step), Some(why), _) => format!("{verdict} ở bước {step}: {why}."),
+        (Some(step), None, Some(s)) => {
+            format!("{verdict} ở bước {step}. Chi tiết kỹ thuật: {}", s.detail)
+        }
+        _ => format!("{verdict}. Chi tiết kỹ thuật: {}", r.summary),
+    }
+}
+
 /// Percent-encodes a query-string value.
 pub(crate) fn qs(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -165,4 +226,55 @@ pub(crate) fn qs(v: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stele_archive::longterm::Step;
+    use stele_archive::{RecordVerdict, RecordVerification};
+
+    fn failed(code: &str, step: &'static str, detail: &str) -> RecordVerification {
+        RecordVerification {
+            report: RecordVerification::FORMAT,
+            record: "ab".repeat(32),
+            verification_time: time::macros::datetime!(2056-01-01 0:00 UTC),
+            verdict: RecordVerdict::Failed,
+            failed_check: Some(code.into()),
+            summary: format!("FAILED: {step} check — {detail}"),
+            proof_of_existence: None,
+            steps: vec![Step {
+                name: step,
+                status: "failed",
+                code: Some(code.into()),
+                detail: detail.into(),
+            }],
+            files: Vec::new(),
+            timestamps: Vec::new(),
+            signatures: None,
+        }
+    }
+
+    #[test]
+    fn the_verdict_sentence_is_vietnamese_on_the_vietnamese_page() {
+        let r = failed("FILE_CORRUPT", "files", "1 of 4 stored objects differ");
+        assert_eq!(verification_sentence(Lang::En, &r), r.summary);
+        let vi = verification_sentence(Lang::Vi, &r);
+        assert!(
+            vi.starts_with("KHÔNG HỢP LỆ ở bước tính toàn vẹn của tệp:"),
+            "{vi}"
+        );
+        assert!(!vi.contains("stored objects"), "{vi}");
+        // A check without Vietnamese words keeps its detail, marked as technical.
+        let r = failed(
+            "TOKEN_UNTRUSTED",
+            "archive_timestamps",
+            "the TSA is not trusted",
+        );
+        let vi = verification_sentence(Lang::Vi, &r);
+        assert_eq!(
+            vi,
+            "KHÔNG HỢP LỆ ở bước dấu thời gian lưu trữ. Chi tiết kỹ thuật: the TSA is not trusted"
+        );
+    }
 }

@@ -17,7 +17,7 @@ use stele_archive::audit_log::AuditAction;
 
 use super::api::{self, AtParam, Ingested, SearchParams, SESSION_COOKIE};
 use super::auth::{Permission, Principal};
-use super::page::{error_page, esc, frame, html, qs, verdict_words, Lang};
+use super::page::{error_page, esc, frame, html, qs, verdict_words, verification_sentence, Lang};
 use super::{ApiError, AppState};
 
 type St = State<Arc<AppState>>;
@@ -505,7 +505,7 @@ async fn record(State(state): St, v: Visitor, Path(id): Path<String>) -> Respons
                 body,
                 "<p><span class=\"verdict {verdict}\" id=\"verdict\" data-verdict=\"{verdict}\">{}</span></p><p id=\"summary\">{}</p>",
                 verdict_words(l, verdict),
-                esc(&r.summary)
+                esc(&verification_sentence(l, r))
             );
             let _ = write!(
                 body,
