@@ -201,12 +201,7 @@ fn document_section(h: &mut String, m: &RecordManifest) {
             &escape(t),
         );
     }
-    let number = match (&md.code_number, &md.code_notation) {
-        (Some(n), Some(k)) => format!("{n}/{k}"),
-        (Some(n), None) => n.clone(),
-        (None, Some(k)) => k.clone(),
-        (None, None) => String::new(),
-    };
+    let number = md.number_notation().unwrap_or_default();
     if !number.is_empty() {
         kv(
             h,

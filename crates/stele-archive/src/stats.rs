@@ -183,10 +183,16 @@ impl Dimension {
 /// The default grouping: per agency and month.
 pub const DEFAULT_DIMENSIONS: [Dimension; 2] = [Dimension::Agency, Dimension::Month];
 
-/// What the statistics need of one record (a few dozen bytes besides the agency's name).
+/// What the statistics need of one record, and what a drill-down row shows of it: a few dozen
+/// bytes besides the agency's name, the number and the subject.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RecordFacts {
     pub id: String,
+    /// Số, ký hiệu (`1500/QĐ-UBND`), when given.
+    pub number_notation: Option<String>,
+    /// Trích yếu. Secret records' facts are read too (to be left out), so this is only shown
+    /// for records that are counted.
+    pub subject: String,
     /// `OrganName`, NFC, trimmed.
     pub agency: String,
     /// `OrganId`, trimmed, when present.
@@ -237,6 +243,8 @@ impl RecordFacts {
         let meta = &m.metadata;
         RecordFacts {
             id: m.id.clone(),
+            number_notation: meta.number_notation(),
+            subject: meta.subject.clone(),
             agency: normalise(&meta.organ_name),
             agency_id: meta
                 .organ_id
@@ -916,6 +924,8 @@ mod tests {
     ) -> RecordFacts {
         RecordFacts {
             id: id.into(),
+            number_notation: None,
+            subject: String::new(),
             agency: agency.into(),
             agency_id: agency_id.map(str::to_string),
             issued_date,

@@ -329,20 +329,24 @@ async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) 
     for (row, records) in &rows {
         let _ = write!(
             body,
-            "<h2>{} · {}</h2><table class=\"grid drill\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            "<h2>{} · {}</h2><table class=\"grid drill\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
             esc(row.agency.as_deref().unwrap_or("")),
             row.month.map(|m| m.to_string()).unwrap_or_default(),
             l.t("Ngày ban hành", "Issued"),
+            l.t("Số, ký hiệu", "Number"),
+            l.t("Trích yếu", "Subject"),
             l.t("Chữ ký cá nhân", "Personal"),
             l.t("Chữ ký cơ quan", "Organisation"),
-            l.t("Văn bản", "Record"),
         );
+        // Counted records only: secret ones are in no row, so no subject shown here is secret.
         for f in records {
             let yes = |b: bool| if b { l.t("có", "yes") } else { "—" };
             let _ = write!(
                 body,
-                "<tr class=\"record\"><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/records/{id}\"><code>{id}</code></a></td></tr>",
+                "<tr class=\"record\" data-id=\"{id}\"><td>{}</td><td>{}</td><td><a href=\"/records/{id}\">{}</a></td><td>{}</td><td>{}</td></tr>",
                 f.issued_date,
+                esc(f.number_notation.as_deref().unwrap_or("")),
+                esc(if f.subject.trim().is_empty() { &f.id } else { &f.subject }),
                 yes(f.personal),
                 yes(f.organisation),
                 id = esc(&f.id),

@@ -134,12 +134,7 @@ async fn lookup(
         proof_of_existence: r.proof_of_existence.map(stele_archive::rfc3339),
         secret,
         agency: (!secret).then(|| md.organ_name.clone()),
-        number_notation: (!secret).then(|| match (&md.code_number, &md.code_notation) {
-            (Some(n), Some(k)) => Some(format!("{n}/{k}")),
-            (Some(n), None) => Some(n.clone()),
-            (None, Some(k)) => Some(k.clone()),
-            _ => None,
-        }),
+        number_notation: (!secret).then(|| md.number_notation()),
         issued_date: (!secret).then(|| md.issued_date.to_string()),
         subject: (!secret).then(|| md.subject.clone()),
     };

@@ -373,12 +373,7 @@ fn metadata_rows(l: Lang, m: &RecordManifest) -> String {
         l.t("Loại văn bản", "Type"),
         esc(md.type_name.as_deref().unwrap_or("")),
     );
-    let number = match (&md.code_number, &md.code_notation) {
-        (Some(n), Some(k)) => format!("{n}/{k}"),
-        (Some(n), None) => n.clone(),
-        (None, Some(k)) => k.clone(),
-        _ => String::new(),
-    };
+    let number = md.number_notation().unwrap_or_default();
     row(l.t("Số, ký hiệu", "Number and notation"), esc(&number));
     row(l.t("Ngày ban hành", "Issued"), md.issued_date.to_string());
     row(l.t("Trích yếu", "Subject"), esc(&md.subject));
