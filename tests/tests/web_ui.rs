@@ -5,7 +5,8 @@
 //! accented words highlighted with facets beside them; open the record (metadata, signatures,
 //! today's verdict, the evidence timeline); switch to English; as legal, the verification report
 //! at a date and the evidence package; as a reader without clearance, the secret record is
-//! nowhere (search, facets, its address); the public verification page behind the QR code.
+//! nowhere (search, facets, its address); as an archivist, upload a signed letter with the form
+//! and find it at once (a reader gets no form); the public verification page behind the QR code.
 //!
 //! Every step leaves a screenshot in `target/web-ui-screenshots/` (kept by CI as artifacts), and
 //! a failing test leaves one more with the page's HTML beside it. Chromium and chromedriver are
@@ -649,6 +650,100 @@ fn admin_signs_in_searches_without_accents_opens_the_sealed_record_and_reads_eng
     w.goto(&format!("/records/{qd}"));
     assert_eq!(w.path(), "/login");
     w.shot("signed-out");
+}
+
+/// The letter an archivist uploads in the browser (not in the seeded archive).
+const UPLOADED: Letter = Letter {
+    stem: "cv-330",
+    number: 330,
+    line: "V/v số hóa hồ sơ địa chính của huyện Yên Minh.",
+    meta: [
+        "000.00.00.H12",
+        "Ủy ban nhân dân tỉnh Hà Giang",
+        "UBND-TNMT",
+        "Công văn",
+        "2026-04-10",
+        "Số hóa hồ sơ địa chính huyện Yên Minh",
+        "Nguyễn Văn An",
+        "none",
+    ],
+};
+
+#[test]
+fn an_archivist_uploads_a_signed_letter_and_finds_it_at_once() {
+    let Some(b) = Browser::start() else { return };
+    let site = Site::new();
+    let mut w = Walk::new(&b, &site, "archivist");
+    // A token made while the server runs: the tokens file is read again, no restart.
+    let archivist = add_token(&site.home, site.now, "van.thu", "archivist", false);
+
+    // A reader has no upload link, and the form refuses them.
+    w.sign_in(&site.reader);
+    assert_eq!(w.count("a[href=\"/upload\"]"), 0);
+    w.goto("/upload");
+    assert_eq!(w.attr("#error", "data-code").as_deref(), Some("forbidden"));
+    assert_eq!(w.count("#file"), 0);
+    w.shot("reader-refused");
+    w.click_to("header form[action=\"/logout\"] button", "/login");
+
+    let files = tempfile::tempdir().unwrap();
+    let p7m = files.path().join("cv-330.p7m");
+    let meta = files.path().join("cv-330.p7m.meta.json");
+    std::fs::write(
+        &p7m,
+        signed_cong_van(TestPki::shared(), UPLOADED.number, UPLOADED.line),
+    )
+    .unwrap();
+    std::fs::write(&meta, sidecar(&UPLOADED)).unwrap();
+    let fill = |w: &Walk| {
+        b.find("#file")
+            .unwrap()
+            .send_keys(p7m.to_str().unwrap())
+            .unwrap();
+        b.find("#meta")
+            .unwrap()
+            .send_keys(meta.to_str().unwrap())
+            .unwrap();
+        w.click_to("#send", "/upload");
+    };
+
+    w.sign_in(&archivist);
+    w.click_to("a[href=\"/upload\"]", "/upload");
+    w.shot("form");
+    fill(&w);
+    assert_eq!(
+        w.attr("#result", "data-status").as_deref(),
+        Some("archived"),
+        "{}",
+        w.text("#result")
+    );
+    assert!(
+        w.text("#result").contains("HỢP LỆ"),
+        "{}",
+        w.text("#result")
+    );
+    w.shot("archived");
+
+    // The answer links to the record; without accents the search finds it at once.
+    w.click_to("#result a", "/records/");
+    assert_eq!(w.text("#subject"), UPLOADED.meta[5]);
+    let id = w.path().trim_start_matches("/records/").to_string();
+    w.goto("/search");
+    assert_eq!(w.search("so hoa ho so dia chinh"), 1);
+    assert_eq!(w.attr("div.hit", "data-id").as_deref(), Some(id.as_str()));
+    w.shot("found");
+
+    // The same letter again is already there: the same record, nothing new.
+    w.goto("/upload");
+    fill(&w);
+    assert_eq!(
+        w.attr("#result", "data-status").as_deref(),
+        Some("duplicate"),
+        "{}",
+        w.text("#result")
+    );
+    assert_eq!(w.attr("#result a", "href"), Some(format!("/records/{id}")));
+    w.shot("duplicate");
 }
 
 #[test]

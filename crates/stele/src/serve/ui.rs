@@ -681,9 +681,11 @@ async fn upload(State(state): St, v: Visitor, form: Multipart) -> Response {
     .await;
     let message = match done {
         Ok(Ingested::Archived { id, indication, summary }) => format!(
-            "<p id=\"result\" data-status=\"archived\">{} <a href=\"/records/{id}\">{id}</a>: <span class=\"{indication}\">{}</span> — {}</p>",
+            "<p id=\"result\" data-status=\"archived\">{} <a href=\"/records/{id}\">{id}</a>: <span class=\"{indication}\">{}</span> — {}{}</p>",
             l.t("Đã lưu", "Archived"),
             verdict_words(l, indication),
+            // The validation report's sentence is English; the record page has it in words.
+            l.t("chi tiết kỹ thuật: ", ""),
             esc(&summary),
             id = esc(&id),
         ),
