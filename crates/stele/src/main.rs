@@ -115,28 +115,37 @@ pub fn fmt_time(t: time::OffsetDateTime) -> String {
 }
 
 /// Rust starts with SIGPIPE ignored, so `stele search … | head` panics in `println!` once
-/// `head` has read enough. One-shot commands end quietly instead, as grep does, by taking the
-/// default back. The servers keep it ignored: a reader that closes its end of their log output
-/// must not stop them. Sockets are unaffected either way (std sends with MSG_NOSIGNAL), and
-/// Stele pipes into no child process; an archive write cut short is what `stele audit` and the
-/// content-first, manifest-last order are for.
-fn end_quietly_on_closed_pipe(command: &Command) {
-    let server = matches!(
+/// `head` has read enough. One-shot commands end quietly instead, as grep does: killed by
+/// SIGPIPE. Only a failed print does that. Taking SIGPIPE's default back for the whole process
+/// would also let a socket kill Stele: a vectored write (writev, as rustls and hyper use) to a
+/// peer that has closed raises SIGPIPE, where a TSA, OCSP or S3 request must get an error to
+/// retry. The servers keep the ordinary panic, which their log shows.
+fn end_quietly_on_closed_stdout(command: &Command) {
+    if matches!(
         command,
         Command::Serve(_) | Command::Tsa(tsa_cmd::TsaCommand::Serve(_))
-    );
-    if !server {
-        // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a
-        // valid disposition for SIGPIPE.
-        unsafe {
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        }
+    ) {
+        return;
     }
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or_default();
+        // std's print macros panic with "failed printing to stdout: <error>"; EPIPE is 32.
+        if message.starts_with("failed printing to std") && message.ends_with("(os error 32)") {
+            // SAFETY: restoring SIGPIPE's default disposition and raising it ends the process
+            // as the shell expects of a writer whose reader has gone; nothing runs after.
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                libc::raise(libc::SIGPIPE);
+            }
+        }
+        default(info)
+    }));
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    end_quietly_on_closed_pipe(&cli.command);
+    end_quietly_on_closed_stdout(&cli.command);
     let global = cli.global;
     let result = match cli.command {
         Command::Init(args) => init_cmd::run(&global, args),
