@@ -1,7 +1,8 @@
 //! Driving the `stele` command line on an archive installation (a folder holding `stele.toml`,
 //! its TSAs and, for a local store, the archive): the helpers the end-to-end archive tests share.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -84,6 +85,35 @@ pub fn json_lines(out: &Output) -> Vec<Value> {
                 .unwrap_or_else(|e| panic!("line `{l}` is not JSON ({e}):\n{}", describe(out)))
         })
         .collect()
+}
+
+/// Each file's record id by file stem, from `stele ingest --json` output in which every file
+/// must have been archived.
+pub fn archived_ids(out: &Output) -> HashMap<String, String> {
+    json_lines(out)
+        .iter()
+        .map(|line| {
+            assert_eq!(line["status"], "archived", "{line}\n{}", describe(out));
+            let file = Path::new(line["file"].as_str().unwrap());
+            let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem, line["id"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// A fresh archive with the test PKI's root as its only trust anchor: `stele init` at `now` in
+/// `<tmp>/stele`. Returns the temporary folder (dropping it removes everything) and the home.
+pub fn fresh_archive(pki: &TestPki, now: OffsetDateTime) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("stele");
+    init_with(
+        Command::new(stele_bin()),
+        &home,
+        now,
+        &[],
+        pki.trust_anchor(),
+    );
+    (tmp, home)
 }
 
 /// `stele tsa init` of a built-in TSA in `<home>/<name>` named `cn`, valid `from`..`to`; it must

@@ -4,16 +4,16 @@
 //! archivist uploads (streamed, capped: an oversized upload leaves the archive as it was); legal
 //! verifies at a date and exports.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use reqwest::blocking::{multipart, Client, Response};
 use serde_json::Value;
-use stele_tests::archive::{init_with, ok, rfc, signed_cong_van, stele_at};
+use stele_tests::archive::{archived_ids, fresh_archive, ok, rfc, signed_cong_van, stele_at};
+use stele_tests::describe;
 use stele_tests::pki::TestPki;
 use stele_tests::schemas::{schemas_dir, SchemaFolder};
 use stele_tests::serve::{add_token, Server};
-use stele_tests::{describe, stele_bin};
 use time::OffsetDateTime;
 
 /// Validators of the API's answers, from `schemas/openapi.yaml`.
@@ -103,15 +103,7 @@ struct Setup {
 /// An archive with two signed letters, one of them secret, sealed.
 fn archive(pki: &TestPki) -> Setup {
     let now = pki.created_at + time::Duration::days(1);
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("stele");
-    init_with(
-        Command::new(stele_bin()),
-        &home,
-        now,
-        &[],
-        pki.trust_anchor(),
-    );
+    let (tmp, home) = fresh_archive(pki, now);
     let docs = tmp.path().join("docs");
     std::fs::create_dir_all(&docs).unwrap();
     let public_bytes = signed_cong_van(pki, 410, "V/v triển khai chữ ký số cho văn bản đi.");
@@ -145,20 +137,7 @@ fn archive(pki: &TestPki) -> Setup {
         now,
         &["ingest", "--json", "--recursive", docs.to_str().unwrap()],
     ));
-    let mut ids = std::collections::HashMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let v: Value = serde_json::from_str(line).unwrap();
-        assert_eq!(v["status"], "archived", "{}", describe(&out));
-        let file = v["file"].as_str().unwrap();
-        ids.insert(
-            Path::new(file)
-                .file_stem()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned(),
-            v["id"].as_str().unwrap().to_string(),
-        );
-    }
+    let ids = archived_ids(&out);
     ok(stele_at(&home, now, &["seal"]));
     Setup {
         public: ids["cv-410"].clone(),

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use stele_tests::archive::{
-    init_with, json, json_lines, ok, signed_cong_van, stele_at, with_config,
+    archived_ids, fresh_archive, json, ok, signed_cong_van, stele_at, with_config,
 };
 use stele_tests::office;
 use stele_tests::pki::TestPki;
@@ -114,15 +114,7 @@ fn ingested_vietnamese_pdfs_are_found_with_and_without_accents() {
     let pki = TestPki::shared();
     let _services = pki.start_services();
     let now = pki.created_at + time::Duration::days(1);
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("stele");
-    init_with(
-        Command::new(stele_bin()),
-        &home,
-        now,
-        &[],
-        pki.trust_anchor(),
-    );
+    let (tmp, home) = fresh_archive(pki, now);
 
     let folder = tmp.path().join("incoming");
     std::fs::create_dir_all(&folder).unwrap();
@@ -176,16 +168,7 @@ fn ingested_vietnamese_pdfs_are_found_with_and_without_accents() {
         "{}",
         describe(&out)
     );
-    // Each file's record id, by file stem.
-    let id_of: std::collections::HashMap<String, String> = json_lines(&out)
-        .iter()
-        .map(|line| {
-            assert_eq!(line["status"], "archived", "{line}");
-            let file = Path::new(line["file"].as_str().unwrap());
-            let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
-            (stem, line["id"].as_str().unwrap().to_string())
-        })
-        .collect();
+    let id_of = archived_ids(&out);
     assert_eq!(id_of.len(), 6, "{id_of:?}");
     let id = |name: &str| id_of[name].clone();
 

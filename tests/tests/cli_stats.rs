@@ -9,13 +9,12 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{json, Value};
-use stele_tests::archive::{init_with, json, json_lines, ok, stele_at};
+use stele_tests::archive::{fresh_archive, json, json_lines, ok, stele_at};
+use stele_tests::describe;
 use stele_tests::pki::{openssl, pyhanko, TestPki};
 use stele_tests::schemas::{assert_valid, validator};
-use stele_tests::{describe, stele_bin};
 
 const HA_GIANG: &str = "Ủy ban nhân dân tỉnh Hà Giang";
 const HA_GIANG_ID: &str = "000.00.00.H12";
@@ -140,15 +139,7 @@ fn signing_rates_per_agency_and_month() {
     let _services = pki.start_services();
     let pdfs = ph.shared_pdfs();
     let now = pki.created_at + time::Duration::days(1);
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("stele");
-    init_with(
-        Command::new(stele_bin()),
-        &home,
-        now,
-        &[],
-        pki.trust_anchor(),
-    );
+    let (tmp, home) = fresh_archive(pki, now);
 
     let incoming = tmp.path().join("incoming");
     std::fs::create_dir_all(&incoming).unwrap();

@@ -16,15 +16,16 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use stele_tests::archive::{init_with, json, json_lines, ok, signed_cong_van, stele_at};
+use stele_tests::archive::{
+    archived_ids, fresh_archive, json, json_lines, ok, signed_cong_van, stele_at,
+};
+use stele_tests::describe;
 use stele_tests::pki::{Services, TestPki};
 use stele_tests::serve::{add_token, Server};
 use stele_tests::webdriver::Browser;
-use stele_tests::{describe, stele_bin};
 use time::OffsetDateTime;
 
 /// A signed letter: file stem, number, the letter's last line, its sidecar's fields.
@@ -130,7 +131,7 @@ struct Site {
     /// The server's clock: two days after the letters were archived and sealed.
     now: OffsetDateTime,
     /// Record id by letter stem.
-    ids: HashMap<&'static str, String>,
+    ids: HashMap<String, String>,
     /// Admin with clearance, legal, reader without clearance: their tokens.
     admin: String,
     legal: String,
@@ -145,15 +146,7 @@ impl Site {
         let pki = TestPki::shared();
         let services = pki.start_services();
         let archived = pki.created_at + time::Duration::days(1);
-        let tmp = tempfile::tempdir().unwrap();
-        let home = tmp.path().join("stele");
-        init_with(
-            Command::new(stele_bin()),
-            &home,
-            archived,
-            &[],
-            pki.trust_anchor(),
-        );
+        let (tmp, home) = fresh_archive(pki, archived);
 
         let incoming = tmp.path().join("incoming");
         std::fs::create_dir_all(&incoming).unwrap();
@@ -176,14 +169,9 @@ impl Site {
                 incoming.to_str().unwrap(),
             ],
         ));
-        let mut ids = HashMap::new();
+        let ids = archived_ids(&out);
         for line in json_lines(&out) {
-            assert_eq!(line["status"], "archived", "{}", describe(&out));
             assert_eq!(line["indication"], "PASSED", "{}", describe(&out));
-            let file = Path::new(line["file"].as_str().unwrap());
-            let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
-            let letter = LETTERS.iter().find(|l| l.stem == stem).unwrap();
-            ids.insert(letter.stem, line["id"].as_str().unwrap().to_string());
         }
         assert_eq!(ids.len(), LETTERS.len(), "{}", describe(&out));
         let sealed = json(&ok(stele_at(
