@@ -593,6 +593,15 @@ fn upload_is_validated_capped_and_indexed() {
     );
     api.check("/api/v1/records", "post", st, &v);
     assert_eq!((st, v["error"]["code"].as_str()), (413, Some("too_large")));
+    // Every other body is small: a sign-in form of 4 MiB, which needs no token to send, is
+    // refused, not read into memory.
+    let login = http
+        .post(server.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={}", "a".repeat(4 << 20)))
+        .send()
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 413);
     assert_eq!(
         std::fs::read_dir(s.home.join("archive/records"))
             .unwrap()

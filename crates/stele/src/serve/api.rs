@@ -26,7 +26,12 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/health", get(health))
         .route("/api/v1/whoami", get(whoami))
         .route("/api/v1/search", get(search))
-        .route("/api/v1/records", post(upload))
+        // Uploads are capped by `read_upload` ([server] max_upload_mib) as they stream; every
+        // other body (sign-in form, …) keeps axum's 2 MiB default.
+        .route(
+            "/api/v1/records",
+            post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/api/v1/records/{id}", get(record))
         .route("/api/v1/records/{id}/files/{n}", get(file))
         .route("/api/v1/records/{id}/verification", get(verification))

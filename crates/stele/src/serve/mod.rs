@@ -128,7 +128,6 @@ fn router(state: Arc<AppState>) -> axum::Router {
         .merge(ui::routes())
         .merge(public::routes())
         .merge(dashboard::routes())
-        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }
 

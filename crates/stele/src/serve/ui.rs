@@ -33,7 +33,13 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/records/{id}/files/{n}", get(file))
         .route("/records/{id}/report", get(report))
         .route("/records/{id}/export", get(export))
-        .route("/upload", get(upload_form).post(upload))
+        // Capped by `read_upload` as it streams, like the API's upload.
+        .route(
+            "/upload",
+            get(upload_form)
+                .post(upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }
 
 /// The caller of a page and the page's language. Never rejects: an unknown or revoked
