@@ -464,10 +464,16 @@ fn roles_and_clearance_over_real_http() {
         "{v}"
     );
 
-    // Every access above is in the audit log, under the token's name; only admin reads it.
+    // Every access above is in the audit log, under the token's name; only an admin with
+    // clearance reads it, since entries name the secret record too.
     let (st, v) = json_of(get("/api/v1/audit-log", Some(&reader)));
     api.check("/api/v1/audit-log", "get", st, &v);
     assert_eq!(st, 403);
+    let uncleared_admin = add_token(&s.home, s.now, "admin2", "admin", false);
+    let (st, v) = json_of(get("/api/v1/audit-log", Some(&uncleared_admin)));
+    api.check("/api/v1/audit-log", "get", st, &v);
+    assert_eq!(st, 403, "{v}");
+    assert!(!v.to_string().contains(&s.secret), "{v}");
     let (st, v) = json_of(get(
         &format!("/api/v1/audit-log?record={}&limit=1000", s.public),
         Some(&cleared),
@@ -484,6 +490,10 @@ fn roles_and_clearance_over_real_http() {
             )
         })
         .collect();
+    // Reading the log is itself logged.
+    let (_, v) = json_of(get("/api/v1/audit-log?limit=1", Some(&cleared)));
+    assert_eq!(v["entries"][0]["actor"], "api:admin1", "{v}");
+    assert_eq!(v["entries"][0]["action"], "read", "{v}");
     for (actor, action) in [
         ("api:reader1", "read"),
         ("api:legal1", "verify"),

@@ -506,7 +506,18 @@ async fn audit_log(
     caller: Caller,
     Query(q): Query<AuditLogParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Permission::AuditLog)?;
+    let p = caller.require(Permission::AuditLog)?;
+    // Entries name records, secret ones too, and the files they hold: clearance is needed.
+    if !p.clearance {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "the audit log names secret records; token {} has no clearance (stele token add --clearance)",
+                p.name
+            ),
+        ));
+    }
     let limit = match given(&q.limit) {
         None => 100,
         Some(s) => s
@@ -525,6 +536,15 @@ async fn audit_log(
         .newest(limit, given(&q.record))
         .await
         .map_err(|e| ApiError::internal(format!("the audit log cannot be read: {e}")))?;
+    // Reading the log is an access like any other, as `stele audit-log show` records it.
+    state
+        .audit(
+            p,
+            AuditAction::Read,
+            None,
+            &format!("audit log: {} entries", entries.len()),
+        )
+        .await?;
     Ok(Json(
         json!({"report": "stele.audit-log-entries.v1", "entries": entries}),
     ))
