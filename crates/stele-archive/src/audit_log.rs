@@ -1032,7 +1032,7 @@ fn parse_marker(first: u64, bytes: &[u8]) -> Result<Marker, AuditLogError> {
         key: key.clone(),
         reason: e.to_string(),
     })?;
-    if m.log != LOG_FORMAT || m.first != first || m.last < m.first {
+    if m.log != LOG_FORMAT || m.first != first || m.last < m.first || m.last == u64::MAX {
         return Err(AuditLogError::Marker {
             key,
             reason: format!("it names entries {}–{}", m.first, m.last),

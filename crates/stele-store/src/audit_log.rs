@@ -20,7 +20,7 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::ObjectStore;
 
 use crate::{Creation, Result, Store, StoreError};
 
@@ -43,12 +43,33 @@ fn marker_key(first: u64) -> String {
     format!("{SEALED}/{first:020}")
 }
 
-/// The sequence number a key names, if it is a well-formed entry key (exactly 20 digits).
+/// The sequence number a key names, if it is a well-formed entry key (exactly 20 digits). Seqs
+/// start at 1, and the largest u64 is refused too, so that `seq + 1` never overflows on a
+/// planted key.
 fn seq_of(name: &str, suffix: &str) -> Option<u64> {
     let digits = name.strip_suffix(suffix)?;
     (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
         .then(|| digits.parse().ok())
         .flatten()
+        .filter(|seq| (1..u64::MAX).contains(seq))
+}
+
+/// Sorts listed keys into the seqs of well-named objects directly under `prefix` (after
+/// `after`, if given) and strays: anything else, a nested key included.
+fn classify(keys: Vec<Path>, prefix: &Path, suffix: &str, after: Option<u64>) -> EntryListing {
+    let mut out = EntryListing::default();
+    for key in keys {
+        let seq = key.filename().and_then(|f| seq_of(f, suffix));
+        let direct = key.prefix_match(prefix).map(|p| p.count()) == Some(1);
+        match seq {
+            Some(seq) if direct && after.is_none_or(|a| seq > a) => out.seqs.push(seq),
+            Some(_) if direct => {}
+            _ => out.strays.push(key.to_string()),
+        }
+    }
+    out.seqs.sort_unstable();
+    out.strays.sort();
+    out
 }
 
 /// What is under `audit-log/entries/`.
@@ -65,9 +86,6 @@ impl Store {
     /// writer took this seq), which may be anything if the store was tampered with.
     pub async fn create_audit_entry(&self, seq: u64, bytes: Bytes) -> Result<Creation> {
         let key = entry_key(seq);
-        if bytes.len() as u64 > MAX_ENTRY_LEN {
-            return Err(too_large(&key, bytes.len() as u64, MAX_ENTRY_LEN));
-        }
         self.create_only_bounded(&Path::from(key), bytes, MAX_ENTRY_LEN)
             .await
     }
@@ -99,28 +117,13 @@ impl Store {
             }
         }
         .map_err(|e| StoreError::backend("list", &prefix, e))?;
-        let mut out = EntryListing::default();
-        for key in keys {
-            let seq = key.filename().and_then(|f| seq_of(f, ".json"));
-            let direct = key.prefix_match(&prefix).map(|p| p.count()) == Some(1);
-            match seq {
-                Some(seq) if direct && after.is_none_or(|a| seq > a) => out.seqs.push(seq),
-                Some(_) if direct => {}
-                _ => out.strays.push(key.to_string()),
-            }
-        }
-        out.seqs.sort_unstable();
-        out.strays.sort();
-        Ok(out)
+        Ok(classify(keys, &prefix, ".json", after))
     }
 
     /// Writes the marker of the sealed segment starting at `first`, create-only: the node that
     /// creates it is the one that seals that segment.
     pub async fn create_audit_marker(&self, first: u64, bytes: Bytes) -> Result<Creation> {
         let key = marker_key(first);
-        if bytes.len() as u64 > MAX_MARKER_LEN {
-            return Err(too_large(&key, bytes.len() as u64, MAX_MARKER_LEN));
-        }
         self.create_only_bounded(&Path::from(key), bytes, MAX_MARKER_LEN)
             .await
     }
@@ -141,16 +144,7 @@ impl Store {
             .try_collect()
             .await
             .map_err(|e| StoreError::backend("list", &prefix, e))?;
-        let mut out = EntryListing::default();
-        for key in keys {
-            match key.filename().and_then(|f| seq_of(f, "")) {
-                Some(seq) => out.seqs.push(seq),
-                None => out.strays.push(key.to_string()),
-            }
-        }
-        out.seqs.sort_unstable();
-        out.strays.sort();
-        Ok(out)
+        Ok(classify(keys, &prefix, "", None))
     }
 
     /// The audit log's own archive: a store rooted at `audit-log/archive/`, where the sealed
@@ -163,51 +157,13 @@ impl Store {
             url: format!("{} ({ARCHIVE})", self.url),
         }
     }
-
-    async fn create_only_bounded(&self, key: &Path, bytes: Bytes, max: u64) -> Result<Creation> {
-        let opts = object_store::PutOptions::from(object_store::PutMode::Create);
-        match self.inner.put_opts(key, bytes.into(), opts).await {
-            Ok(_) => Ok(Creation::Created),
-            Err(object_store::Error::AlreadyExists { .. }) => {
-                Ok(Creation::AlreadyExists(self.get_bounded(key, max).await?))
-            }
-            Err(e) => Err(StoreError::backend("create", key, e)),
-        }
-    }
-
-    /// Reads an object of at most `max` bytes; a larger one is refused before its body is read.
-    async fn get_bounded(&self, key: &Path, max: u64) -> Result<Bytes> {
-        let got = self
-            .inner
-            .get(key)
-            .await
-            .map_err(|e| StoreError::backend("read", key, e))?;
-        if got.meta.size > max {
-            return Err(too_large(key.as_ref(), got.meta.size, max));
-        }
-        let bytes = got
-            .bytes()
-            .await
-            .map_err(|e| StoreError::backend("read", key, e))?;
-        // The size may have changed between the metadata and the body.
-        if bytes.len() as u64 > max {
-            return Err(too_large(key.as_ref(), bytes.len() as u64, max));
-        }
-        Ok(bytes)
-    }
-}
-
-fn too_large(key: &str, len: u64, max: u64) -> StoreError {
-    StoreError::Malformed {
-        key: key.to_string(),
-        reason: format!("it is {len} bytes, more than the {max} allowed"),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use object_store::memory::InMemory;
+    use object_store::ObjectStoreExt;
 
     fn store() -> Store {
         Store::from_object_store(Arc::new(InMemory::new()), "memory")
@@ -277,6 +233,26 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(s.list_audit_markers().await.unwrap().seqs, vec![1, 5]);
+        // Planted keys are strays, never markers or entries: nested under the folder, seq 0,
+        // or the largest u64 (whose successor would overflow).
+        for key in [
+            "audit-log/sealed/x/00000000000000000009",
+            "audit-log/sealed/00000000000000000000",
+            "audit-log/sealed/18446744073709551615",
+            "audit-log/entries/x/00000000000000000009.json",
+            "audit-log/entries/18446744073709551615.json",
+        ] {
+            s.inner
+                .put(&Path::from(key), Bytes::from_static(b"{}").into())
+                .await
+                .unwrap();
+        }
+        let markers = s.list_audit_markers().await.unwrap();
+        assert_eq!(markers.seqs, vec![1, 5]);
+        assert_eq!(markers.strays.len(), 3, "{:?}", markers.strays);
+        let entries = s.list_audit_entries(None).await.unwrap();
+        assert!(entries.seqs.is_empty(), "{:?}", entries.seqs);
+        assert_eq!(entries.strays.len(), 2, "{:?}", entries.strays);
         // The nested archive's objects stay out of the archive's own listings.
         let nested = s.audit_log_archive();
         let blob = nested

@@ -218,24 +218,59 @@ impl Store {
 
     /// Create-only write: exactly one of any number of concurrent writers gets `Created`.
     async fn create_only(&self, key: &Path, bytes: Bytes) -> Result<Creation> {
+        self.create_only_bounded(key, bytes, u64::MAX).await
+    }
+
+    /// [`Store::create_only`] of an object that may hold at most `max` bytes: a larger one, ours
+    /// or the one already there, is refused (and the existing one not read).
+    pub(crate) async fn create_only_bounded(
+        &self,
+        key: &Path,
+        bytes: Bytes,
+        max: u64,
+    ) -> Result<Creation> {
+        if bytes.len() as u64 > max {
+            return Err(too_large(key.as_ref(), bytes.len() as u64, max));
+        }
         let opts = PutOptions::from(PutMode::Create);
         match self.inner.put_opts(key, bytes.into(), opts).await {
             Ok(_) => Ok(Creation::Created),
             Err(object_store::Error::AlreadyExists { .. }) => {
-                Ok(Creation::AlreadyExists(self.get_bytes(key).await?))
+                Ok(Creation::AlreadyExists(self.get_bounded(key, max).await?))
             }
             Err(e) => Err(StoreError::backend("create", key, e)),
         }
     }
 
     async fn get_bytes(&self, key: &Path) -> Result<Bytes> {
+        self.get_bounded(key, u64::MAX).await
+    }
+
+    /// Reads an object of at most `max` bytes; a larger one is refused before its body is read.
+    pub(crate) async fn get_bounded(&self, key: &Path, max: u64) -> Result<Bytes> {
         let got = self
             .inner
             .get(key)
             .await
             .map_err(|e| StoreError::backend("read", key, e))?;
-        got.bytes()
+        if got.meta.size > max {
+            return Err(too_large(key.as_ref(), got.meta.size, max));
+        }
+        let bytes = got
+            .bytes()
             .await
-            .map_err(|e| StoreError::backend("read", key, e))
+            .map_err(|e| StoreError::backend("read", key, e))?;
+        // The size may have changed between the metadata and the body.
+        if bytes.len() as u64 > max {
+            return Err(too_large(key.as_ref(), bytes.len() as u64, max));
+        }
+        Ok(bytes)
+    }
+}
+
+fn too_large(key: &str, len: u64, max: u64) -> StoreError {
+    StoreError::Malformed {
+        key: key.to_string(),
+        reason: format!("it is {len} bytes, more than the {max} allowed"),
     }
 }

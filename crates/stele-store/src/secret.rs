@@ -57,7 +57,7 @@ impl Store {
                 },
             })?;
         match self
-            .create_only(&key, Bytes::copy_from_slice(&fresh))
+            .create_only_bounded(&key, Bytes::copy_from_slice(&fresh), SECRET_LEN as u64)
             .await?
         {
             Creation::Created => Ok(fresh),
@@ -69,7 +69,8 @@ impl Store {
     /// The secret key `name` if it exists; never creates one (for read-only callers).
     pub async fn get_secret(&self, name: &str) -> Result<Option<[u8; SECRET_LEN]>> {
         let key = secret_path(name)?;
-        match self.get_bytes(&key).await {
+        // A planted object of any size is refused before it is read.
+        match self.get_bounded(&key, SECRET_LEN as u64).await {
             Ok(bytes) => as_key(&key, &bytes).map(Some),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
