@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use stele_tests::archive::{
-    init_with, json, json_lines, ok, signed_cong_van, stele_at, switch_tsa, tsa_init,
+    fresh_archive, init_with, json, json_lines, ok, signed_cong_van, stele_at, switch_tsa, tsa_init,
 };
 use stele_tests::pki::TestPki;
 use stele_tests::schemas::{assert_valid, validator};
@@ -282,4 +282,31 @@ fn every_access_is_logged_sealed_and_checked() {
     std::fs::rename(&aside, &entries).unwrap();
     let (c, r) = log_verify(&home, ten_years, &schema);
     assert_eq!(c, 0, "{r:#}");
+}
+
+/// `stele seal --if-due`, run often from a timer, seals the audit log as it seals records: when
+/// due by `[seal]` (here the oldest segment waiting an hour), not with a timestamp every run.
+#[test]
+fn with_if_due_the_log_is_sealed_when_due_like_the_records() {
+    let pki = TestPki::shared();
+    let _services = pki.start_services();
+    let t0 = pki.created_at + Duration::days(1);
+    let (_tmp, home) = fresh_archive(pki, t0);
+    let seal_if_due =
+        |at: OffsetDateTime| json(&ok(stele_at(&home, at, &["seal", "--if-due", "--json"])));
+    let first = seal_if_due(t0);
+    assert_eq!(first["status"], "nothing_pending", "{first}");
+    assert_eq!(first["audit_log"]["seal"]["status"], "not_due", "{first}");
+    let later = seal_if_due(t0 + Duration::minutes(30));
+    assert_eq!(later["audit_log"]["seal"]["status"], "not_due", "{later}");
+    assert_eq!(later["audit_log"]["seal"]["pending"], 2, "{later}");
+    let due = seal_if_due(t0 + Duration::minutes(61));
+    assert_eq!(due["audit_log"]["seal"]["status"], "sealed", "{due}");
+    // Without --if-due the log is sealed at once, as the records are.
+    let now = json(&ok(stele_at(
+        &home,
+        t0 + Duration::minutes(62),
+        &["seal", "--json"],
+    )));
+    assert_eq!(now["audit_log"]["seal"]["status"], "sealed", "{now}");
 }

@@ -497,13 +497,16 @@ impl AuditLog {
     }
 
     /// Cuts the entries since the newest segment into segments, archives them in the log's
-    /// archive and seals every pending segment there (one TSA request). Safe to run on several
-    /// nodes at once and to rerun after a crash.
+    /// archive and seals every pending segment there (one TSA request); unless `force`, only
+    /// when they are due by `settings` as records are (`stele seal --if-due`), so a frequent
+    /// timer does not buy a timestamp a run. Safe to run on several nodes at once and to rerun
+    /// after a crash.
     pub async fn seal(
         &self,
         stamper: Arc<dyn TimeStamper + Send + Sync>,
         settings: &SealSettings,
         holder: &JobHolder,
+        force: bool,
     ) -> Result<LogSealOutcome, AuditLogError> {
         let mut cut_now = Vec::new();
         let mut last = match self.newest_marker().await? {
@@ -576,7 +579,7 @@ impl AuditLog {
             settings,
             self.clock.now(),
             holder,
-            true,
+            force,
         )
         .await?;
         if let Some(seq) = gap {
@@ -1250,12 +1253,18 @@ mod tests {
         }
         let settings = SealSettings::default();
         let holder = JobHolder::named("test");
-        let out = log.seal(stamper.clone(), &settings, &holder).await.unwrap();
+        let out = log
+            .seal(stamper.clone(), &settings, &holder, true)
+            .await
+            .unwrap();
         assert_eq!(out.segments.len(), 1);
         assert_eq!(out.segmented_through, Some(4));
         assert!(matches!(out.seal, SealOutcome::Sealed { records: 1, .. }));
         // Nothing new: no segment, nothing to seal.
-        let again = log.seal(stamper.clone(), &settings, &holder).await.unwrap();
+        let again = log
+            .seal(stamper.clone(), &settings, &holder, true)
+            .await
+            .unwrap();
         assert!(again.segments.is_empty());
         assert_eq!(again.seal, SealOutcome::NothingPending);
 
@@ -1269,7 +1278,10 @@ mod tests {
         assert_eq!(r.unsealed_entries, 2);
         assert_eq!(r.segments[0].verdict, "PASSED", "{:?}", r.segments);
 
-        let out = log.seal(stamper.clone(), &settings, &holder).await.unwrap();
+        let out = log
+            .seal(stamper.clone(), &settings, &holder, true)
+            .await
+            .unwrap();
         assert_eq!(out.segments, vec![(5, 6, out.segments[0].2.clone())]);
         // A fresh process finds the head after the newest segment.
         let fresh = AuditLog::new(open(&store_dir), clock.clone());

@@ -86,8 +86,8 @@ pub fn seal(global: &GlobalArgs, args: SealArgs) -> Result<ExitCode, UsageError>
     ))) {
         eprintln!("warning: not recorded in the audit log: {e}");
     }
-    // The nightly job seals the audit log with the records: every run, --if-due or not.
-    let log_seal = ctx.block_on(log.seal(stamper, &settings, &holder));
+    // The audit log is sealed with the records, and like them: with --if-due, when due.
+    let log_seal = ctx.block_on(log.seal(stamper, &settings, &holder, !args.if_due));
     let (mut json, text, code) = match &outcome {
         SealOutcome::Sealed {
             batch,
@@ -129,7 +129,8 @@ pub fn seal(global: &GlobalArgs, args: SealArgs) -> Result<ExitCode, UsageError>
                 "seal": match &l.seal {
                     SealOutcome::Sealed { batch, .. } => serde_json::json!({"status": "sealed", "batch": batch}),
                     SealOutcome::LeaseHeld { holder, .. } => serde_json::json!({"status": "lease_held", "holder": holder}),
-                    _ => serde_json::json!({"status": "nothing_pending"}),
+                    SealOutcome::NotDue { pending, .. } => serde_json::json!({"status": "not_due", "pending": pending}),
+                    SealOutcome::NothingPending => serde_json::json!({"status": "nothing_pending"}),
                 },
             }),
             match (&l.seal, l.segmented_through) {
@@ -138,6 +139,9 @@ pub fn seal(global: &GlobalArgs, args: SealArgs) -> Result<ExitCode, UsageError>
                 }
                 (SealOutcome::LeaseHeld { holder, .. }, _) => {
                     format!("audit log: another node is sealing it ({holder})")
+                }
+                (SealOutcome::NotDue { pending, .. }, _) => {
+                    format!("audit log: {pending} segment(s) wait until the seal is due")
                 }
                 (_, Some(seq)) => format!("audit log: sealed through entry {seq}"),
                 (_, None) => "audit log: empty".to_string(),
