@@ -605,7 +605,8 @@ fn upload_is_validated_capped_and_indexed() {
     assert_eq!((st, v["error"]["code"].as_str()), (413, Some("too_large")));
     // Every other body is small: a sign-in form of 4 MiB, which needs no token to send, is
     // refused, not read into memory.
-    let login = http
+    // (Its own client: the server closes that connection unread, which a pooled one would reuse.)
+    let login = Client::new()
         .post(server.url("/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("token={}", "a".repeat(4 << 20)))
@@ -660,7 +661,31 @@ fn upload_is_validated_capped_and_indexed() {
         (200, Some("duplicate"), Some(id.as_str()))
     );
 
-    // The store is whole after all of that.
+    // Both uploads are in the audit log under the archivist, as `stele ingest` logs them.
     drop(server);
+    let log = stele_tests::archive::json(&ok(stele_at(
+        &s.home,
+        s.now,
+        &["audit-log", "show", "--json", "--record", id.as_str()],
+    )));
+    let details: Vec<(&str, &str)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "ingest")
+        .map(|e| (e["actor"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+        .collect();
+    assert_eq!(details.len(), 2, "{log:#}");
+    assert!(
+        details.iter().all(|(actor, _)| *actor == "api:luu.tru"),
+        "{details:?}"
+    );
+    assert!(
+        details[0].1.starts_with("archived ") && details[0].1.ends_with("by API upload"),
+        "{details:?}"
+    );
+    assert!(details[1].1.starts_with("duplicate "), "{details:?}");
+
+    // The store is whole after all of that.
     ok(stele_at(&s.home, s.now, &["audit"]));
 }

@@ -308,9 +308,19 @@ pub async fn record_facts(store: &Store, id: &RecordId) -> Result<RecordFacts, S
             reason: e.to_string(),
         })?;
     drop(bytes);
+    manifest_facts(store, &manifest).await
+}
+
+/// The facts of a record whose manifest is in hand (one just ingested): only its signature
+/// report is read, and only when a signature could count.
+pub async fn manifest_facts(
+    store: &Store,
+    manifest: &RecordManifest,
+) -> Result<RecordFacts, StatsError> {
+    let id = &manifest.id;
     // A secret record is left out anyway: its report is not read.
-    if manifest.metadata.confidentiality.is_secret() || !needs_kinds(&manifest) {
-        return Ok(RecordFacts::from_manifest(&manifest, None));
+    if manifest.metadata.confidentiality.is_secret() || !needs_kinds(manifest) {
+        return Ok(RecordFacts::from_manifest(manifest, None));
     }
     let report = store
         .get_blob(&manifest.validation.report)
@@ -338,7 +348,7 @@ pub async fn record_facts(store: &Store, id: &RecordId) -> Result<RecordFacts, S
         ));
     }
     let kinds: Vec<String> = kinds.signatures.into_iter().map(|k| k.kind).collect();
-    Ok(RecordFacts::from_manifest(&manifest, Some(&kinds)))
+    Ok(RecordFacts::from_manifest(manifest, Some(&kinds)))
 }
 
 /// The facts of every record in the store, reading `concurrency` records at once. Holds only

@@ -1,6 +1,5 @@
 //! `stele token add|list|revoke`: the access tokens of `stele serve` (`[server] tokens_file`).
 
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -111,26 +110,11 @@ pub fn run(global: &GlobalArgs, cmd: TokenCommand) -> Result<ExitCode, UsageErro
 }
 
 fn save(path: &std::path::Path, file: &TokensFile) -> Result<(), UsageError> {
-    let mut out = String::from(
-        "# Access tokens of `stele serve`, kept as SHA-256 digests: `stele token add|list|revoke`.\n",
+    let body = toml::to_string(file)
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    let out = format!(
+        "# Access tokens of `stele serve`, kept as SHA-256 digests: `stele token add|list|revoke`.\n\n{body}"
     );
-    for t in &file.token {
-        let _ = write!(
-            out,
-            "\n[[token]]\nname = {}\nrole = \"{}\"\nclearance = {}\nsha256 = \"{}\"\n",
-            toml_string(&t.name),
-            t.role.as_str(),
-            t.clearance,
-            t.sha256
-        );
-        if let Some(c) = &t.created {
-            let _ = writeln!(out, "created = {}", toml_string(c));
-        }
-    }
     stele_archive::write_atomically(path, out.as_bytes())
         .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
-}
-
-fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
 }

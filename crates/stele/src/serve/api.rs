@@ -464,9 +464,10 @@ pub(crate) async fn export_response(
                 Err(ExportRefused::NotSealed(e)) => {
                     Err(ApiError::new(StatusCode::CONFLICT, "not_sealed", e.0))
                 }
+                // Sealed, but its evidence does not hold together: not a wait, a damage.
                 Err(ExportRefused::NoEvidence { summary, reason }) => Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "not_sealed",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "no_evidence",
                     format!("the evidence record cannot be assembled ({reason}): {summary}"),
                 )),
                 Err(ExportRefused::Failed(e)) => Err(ApiError::internal(e.0)),
@@ -702,10 +703,13 @@ impl Ingested {
 
 /// Validates and archives an upload, then indexes it. The record is durable before the index
 /// is touched: an index failure is reported but loses nothing (`stele reindex` catches up).
+/// Archives an upload for `p` and logs it as `stele ingest` does; `via` names the channel in
+/// the audit log ("web upload", "API upload").
 pub(crate) async fn ingest(
     state: &Arc<AppState>,
     p: &Principal,
     up: Upload,
+    via: &str,
 ) -> Result<Ingested, ApiError> {
     let meta_text = up.meta.ok_or_else(|| {
         ApiError::bad_request(
@@ -736,16 +740,16 @@ pub(crate) async fn ingest(
             summary,
             manifest,
         }) => {
-            state
-                .audit(
-                    p,
-                    AuditAction::Ingest,
-                    Some(&id),
-                    &format!("{} (web upload)", up.name),
-                )
+            // The record is archived whatever happens here; a failed log write is said, as
+            // `stele ingest` says it, not hidden.
+            let detail = format!("archived {} ({}) by {via}", up.name, indication.as_str());
+            if let Err(e) = state
+                .audit(p, AuditAction::Ingest, Some(&id), &detail)
                 .await
-                .ok();
-            state.facts.add(state, &id).await;
+            {
+                eprintln!("warning: record {id}: {}", e.message);
+            }
+            state.facts.add(state, &manifest).await;
             if let Err(e) = index_new(state, *manifest, files).await {
                 eprintln!(
                     "warning: record {id} archived but not indexed: {}",
@@ -758,7 +762,16 @@ pub(crate) async fn ingest(
                 summary,
             })
         }
-        Ok(IngestOutcome::Duplicate { id }) => Ok(Ingested::Duplicate { id: id.to_string() }),
+        Ok(IngestOutcome::Duplicate { id }) => {
+            let detail = format!("duplicate {} by {via}", up.name);
+            if let Err(e) = state
+                .audit(p, AuditAction::Ingest, Some(&id), &detail)
+                .await
+            {
+                eprintln!("warning: record {id}: {}", e.message);
+            }
+            Ok(Ingested::Duplicate { id: id.to_string() })
+        }
         Err(IngestError::Rejected { reason, .. }) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "rejected",
@@ -800,7 +813,7 @@ async fn index_new(
 async fn upload(State(state): St, caller: Caller, form: Multipart) -> Result<Response, ApiError> {
     let p = caller.require(Permission::Ingest)?;
     let up = read_upload(form, state.max_upload).await?;
-    let done = ingest(&state, p, up).await?;
+    let done = ingest(&state, p, up, "API upload").await?;
     let status = match done {
         Ingested::Archived { .. } => StatusCode::CREATED,
         Ingested::Duplicate { .. } => StatusCode::OK,

@@ -153,10 +153,20 @@ impl Principal {
     }
 }
 
-/// The tokens file, re-read when its modification time changes.
+/// The tokens file, re-read when it changes.
 pub struct Tokens {
     path: PathBuf,
-    cached: Mutex<(Option<SystemTime>, TokensFile)>,
+    cached: Mutex<(Option<FileStamp>, TokensFile)>,
+}
+
+/// What says the tokens file changed. The modification time alone can miss a revocation written
+/// within the clock's resolution of the previous write; `stele token` replaces the file (a new
+/// inode), and a revocation also changes its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<SystemTime>,
+    len: u64,
+    inode: u64,
 }
 
 impl Tokens {
@@ -164,7 +174,7 @@ impl Tokens {
         let file = TokensFile::load(path)?;
         Ok(Tokens {
             path: path.to_path_buf(),
-            cached: Mutex::new((modified(path), file)),
+            cached: Mutex::new((stamp(path), file)),
         })
     }
 
@@ -175,7 +185,7 @@ impl Tokens {
     /// The principal a token belongs to, or `None`.
     pub fn authenticate(&self, secret: &str) -> Option<Principal> {
         let mut cached = self.cached.lock().ok()?;
-        let now = modified(&self.path);
+        let now = stamp(&self.path);
         if now != cached.0 {
             match TokensFile::load(&self.path) {
                 Ok(f) => *cached = (now, f),
@@ -194,8 +204,14 @@ impl Tokens {
     }
 }
 
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+fn stamp(path: &Path) -> Option<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileStamp {
+        modified: m.modified().ok(),
+        len: m.len(),
+        inode: m.ino(),
+    })
 }
 
 #[cfg(test)]
@@ -234,12 +250,11 @@ mod tests {
         );
         assert!(tokens.authenticate("secret-2").is_none());
         assert!(tokens.authenticate("").is_none());
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Emptied with the modification time put back: the length still tells.
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
         std::fs::write(&path, "").unwrap();
-        // Same-second writes may keep the mtime; force a different one.
         let f = std::fs::File::options().write(true).open(&path).unwrap();
-        f.set_modified(SystemTime::now() + std::time::Duration::from_secs(5))
-            .unwrap();
+        f.set_modified(before).unwrap();
         assert!(tokens.authenticate("secret-1").is_none(), "revoked");
     }
 

@@ -49,12 +49,12 @@ impl FactsCache {
 
     /// Counts a record just archived here: its facts join those held (one record read, not the
     /// whole store again); when they cannot be read, the held facts are dropped instead.
-    pub async fn add(&self, state: &AppState, id: &stele_store::RecordId) {
+    pub async fn add(&self, state: &AppState, manifest: &stele_archive::RecordManifest) {
         let mut guard = self.cached.lock().await;
         let Some((_, facts)) = guard.as_mut() else {
             return;
         };
-        match stele_archive::stats::record_facts(state.ctx.store(), id).await {
+        match stele_archive::stats::manifest_facts(state.ctx.store(), manifest).await {
             Ok(f) => Arc::make_mut(facts).push(f),
             Err(_) => *guard = None,
         }

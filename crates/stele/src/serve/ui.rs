@@ -682,7 +682,7 @@ async fn upload(State(state): St, v: Visitor, form: Multipart) -> Response {
     let l = v.lang;
     let done = async {
         let up = api::read_upload(form, state.max_upload).await?;
-        api::ingest(&state, &p, up).await
+        api::ingest(&state, &p, up, "web upload").await
     }
     .await;
     let message = match done {
