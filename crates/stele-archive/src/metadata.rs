@@ -251,16 +251,7 @@ pub const MAX_FIELD_CHARS: usize = 4096;
 impl RecordMetadata {
     /// Số, ký hiệu as written on the document: `1500/QĐ-UBND`, or whichever part is given.
     pub fn number_notation(&self) -> Option<String> {
-        let part = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        match (part(&self.code_number), part(&self.code_notation)) {
-            (Some(n), Some(k)) => Some(format!("{n}/{k}")),
-            (n, k) => n.or(k),
-        }
+        stele_index::number_notation(self.code_number.as_deref(), self.code_notation.as_deref())
     }
 
     /// Parses and checks metadata JSON (`schemas/record.schema.json`).

@@ -21,8 +21,8 @@ pub mod snippet;
 pub use error::IndexError;
 pub use index::{RecordWriter, SearchIndex, MAX_LIMIT, MAX_OFFSET};
 pub use model::{
-    Clearance, Confidentiality, FacetCount, Facets, Filters, IndexedRecord, SearchHit,
-    SearchRequest, SearchResults,
+    number_notation, Clearance, Confidentiality, FacetCount, Facets, Filters, IndexedRecord,
+    SearchHit, SearchRequest, SearchResults,
 };
 pub use query::{MAX_FILTER_BYTES, MAX_QUERY_BYTES, MAX_QUERY_TERMS};
 pub use schema::SCHEMA_VERSION;

@@ -133,22 +133,19 @@ pub struct IndexedRecord {
 impl IndexedRecord {
     /// `1500/UBND-CNTT`, `1500`, `UBND-CNTT`, or none.
     pub fn number_notation(&self) -> Option<String> {
-        let number = self
-            .code_number
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let notation = self
-            .code_notation
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        match (number, notation) {
-            (Some(n), Some(k)) => Some(format!("{n}/{k}")),
-            (Some(n), None) => Some(n.to_string()),
-            (None, Some(k)) => Some(k.to_string()),
-            (None, None) => None,
-        }
+        number_notation(self.code_number.as_deref(), self.code_notation.as_deref())
+    }
+}
+
+/// Số, ký hiệu as written on a document: `1500/UBND-CNTT`, or whichever part is given (blank
+/// parts count as missing).
+pub fn number_notation(number: Option<&str>, notation: Option<&str>) -> Option<String> {
+    fn part(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|s| !s.is_empty())
+    }
+    match (part(number), part(notation)) {
+        (Some(n), Some(k)) => Some(format!("{n}/{k}")),
+        (n, k) => n.or(k).map(str::to_string),
     }
 }
 
