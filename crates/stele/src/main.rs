@@ -66,14 +66,14 @@ enum Command {
     /// Signing rates per agency and month (documents issued; with a personal, an organisation,
     /// both signatures), secret documents excluded.
     Stats(stats_cmd::StatsArgs),
-    /// The hash-chained audit log of every ingest, read, export, verification and renewal.
+    /// The hash-chained audit log of every ingest, read, export, verification, seal and renewal.
     #[command(subcommand, name = "audit-log")]
     AuditLog(audit_log_cmd::AuditLogCommand),
     /// Write the QR code of a record's public verification page (SVG or PNG).
     Qr(qr_cmd::QrArgs),
     /// Serve the HTTP API (/api/v1/) and the web UI.
     Serve(serve::ServeArgs),
-    /// Access tokens of the HTTP API and web UI: add one (printed once), list them.
+    /// Access tokens of the HTTP API and web UI: add one (printed once), list, revoke.
     #[command(subcommand)]
     Token(token_cmd::TokenCommand),
     /// Run Stele's main job on embedded defaults: built-in TSA, seal sample documents, verify.
