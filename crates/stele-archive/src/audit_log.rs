@@ -209,15 +209,16 @@ struct Head {
     time: OffsetDateTime,
 }
 
-/// The marker of a segment: which entries it holds and the record that holds them.
+/// The marker of a segment (`audit-log/sealed/<first>`): which entries it holds and the record
+/// that holds them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Marker {
-    log: String,
-    first: u64,
-    last: u64,
+pub struct Marker {
+    pub log: String,
+    pub first: u64,
+    pub last: u64,
     /// The segment's record id in the log's archive (SHA-256 of the segment file).
-    record: String,
+    pub record: String,
 }
 
 /// The log of one archive. Cheap to clone (clones share the cached head); `Send + Sync`.
@@ -337,10 +338,6 @@ impl AuditLog {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Appends one event and returns its seq. The entry is durable when this returns.
     pub async fn append(&self, event: AuditEvent) -> Result<u64, AuditLogError> {
         let actor = cut(event.actor, MAX_ACTOR);
@@ -391,6 +388,19 @@ impl AuditLog {
                             .map(|e| e.time.max(head.time))
                             .unwrap_or(head.time),
                     };
+                    // A head cached long ago may be many entries behind (other nodes kept
+                    // appending): jump to the newest rather than fail one write per entry.
+                    let after = self.store.list_audit_entries(Some(seq)).await?;
+                    if let Some(&newest) = after.seqs.last() {
+                        let bytes = self.store.get_audit_entry(newest).await?;
+                        head = Head {
+                            seq: newest,
+                            hash: sha256(&bytes),
+                            time: AuditEntry::parse(&bytes)
+                                .map(|e| e.time.max(head.time))
+                                .unwrap_or(head.time),
+                        };
+                    }
                 }
             }
         }
@@ -432,29 +442,6 @@ impl AuditLog {
         }
     }
 
-    /// Entries from `first` on, at most `limit`, with their stored bytes (for `show`); an entry
-    /// that cannot be read or parsed is skipped (`verify` reports it).
-    pub async fn entries(
-        &self,
-        first: u64,
-        limit: usize,
-    ) -> Result<Vec<(AuditEntry, Bytes)>, AuditLogError> {
-        let after = first.checked_sub(1).filter(|a| *a > 0);
-        let listing = self.store.list_audit_entries(after).await?;
-        let mut out = Vec::new();
-        for seq in listing.seqs.into_iter().filter(|s| *s >= first) {
-            if out.len() >= limit {
-                break;
-            }
-            if let Ok(bytes) = self.store.get_audit_entry(seq).await {
-                if let Ok(e) = AuditEntry::parse(&bytes) {
-                    out.push((e, bytes));
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// The newest `limit` entries, oldest first; with `record`, only those whose record id
     /// starts with it (`stele audit-log show`, the API).
     pub async fn newest(
@@ -462,16 +449,25 @@ impl AuditLog {
         limit: usize,
         record: Option<&str>,
     ) -> Result<Vec<AuditEntry>, AuditLogError> {
-        let wanted = record.map(str::to_ascii_lowercase);
+        let Some(wanted) = record.map(str::to_ascii_lowercase) else {
+            // No filter: one listing, and only the newest `limit` entries are read.
+            let seqs = self.store.list_audit_entries(None).await?.seqs;
+            let mut out = Vec::new();
+            for &seq in &seqs[seqs.len().saturating_sub(limit)..] {
+                if let Ok(bytes) = self.store.get_audit_entry(seq).await {
+                    if let Ok(e) = AuditEntry::parse(&bytes) {
+                        out.push(e);
+                    }
+                }
+            }
+            return Ok(out);
+        };
         let mut newest = std::collections::VecDeque::new();
         self.for_each_entry(|e| {
-            let keep = match &wanted {
-                Some(w) => e
-                    .record
-                    .as_deref()
-                    .is_some_and(|r| r.starts_with(w.as_str())),
-                None => true,
-            };
+            let keep = e
+                .record
+                .as_deref()
+                .is_some_and(|r| r.starts_with(wanted.as_str()));
             if keep && limit > 0 {
                 if newest.len() == limit {
                     newest.pop_front();
@@ -484,8 +480,8 @@ impl AuditLog {
     }
 
     /// Every entry, newest last, streamed through `f` (for `show --record`), skipping damaged
-    /// ones as [`Self::entries`] does.
-    pub async fn for_each_entry(&self, mut f: impl FnMut(AuditEntry)) -> Result<(), AuditLogError> {
+    /// ones (`verify` reports them).
+    async fn for_each_entry(&self, mut f: impl FnMut(AuditEntry)) -> Result<(), AuditLogError> {
         for seq in self.store.list_audit_entries(None).await?.seqs {
             if let Ok(bytes) = self.store.get_audit_entry(seq).await {
                 if let Ok(e) = AuditEntry::parse(&bytes) {
@@ -1029,7 +1025,9 @@ impl AuditLog {
     }
 }
 
-fn parse_marker(first: u64, bytes: &[u8]) -> Result<Marker, AuditLogError> {
+/// The marker stored under `first`, checked: this log's format, starting at `first`, a range
+/// whose successor exists (the store's bytes are untrusted).
+pub fn parse_marker(first: u64, bytes: &[u8]) -> Result<Marker, AuditLogError> {
     let key = format!("audit-log/sealed/{first:020}");
     let m: Marker = serde_json::from_slice(bytes).map_err(|e| AuditLogError::Marker {
         key: key.clone(),
@@ -1182,6 +1180,29 @@ mod tests {
             "{:?}",
             r.findings
         );
+    }
+
+    #[tokio::test]
+    async fn a_node_far_behind_catches_up_in_one_step() {
+        let tmp = tempfile::tempdir().unwrap();
+        let clock = Arc::new(FixedClock::new(t0()));
+        let event = |who: &str| AuditEvent::new(who, AuditAction::Read, None, "x");
+        let quiet = AuditLog::new(open(tmp.path()), clock.clone());
+        assert_eq!(quiet.append(event("quiet")).await.unwrap(), 1);
+        // Another node appends more than the old step-by-step retry allowed (256).
+        let busy = AuditLog::new(open(tmp.path()), clock.clone());
+        for _ in 0..300 {
+            busy.append(event("busy")).await.unwrap();
+        }
+        // The quiet node's cached head says 1; its next entry still lands, at the end.
+        assert_eq!(quiet.append(event("quiet")).await.unwrap(), 302);
+        let (tokens, policy) = no_trust();
+        let r = AuditLog::new(open(tmp.path()), clock)
+            .verify(&tokens, &policy)
+            .await
+            .unwrap();
+        assert!(r.intact, "{:?}", r.findings);
+        assert_eq!(r.entries, 302);
     }
 
     #[tokio::test]
