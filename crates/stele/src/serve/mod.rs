@@ -149,6 +149,8 @@ pub(crate) struct AppState {
     pub public: public::PublicCache,
     pub facts: dashboard::FactsCache,
     verifier: Mutex<Option<(Instant, Arc<VerifierParts>)>>,
+    /// One rebuild of the verifier at a time: requests arriving as it expires wait for it.
+    verifier_rebuild: tokio::sync::Mutex<()>,
     /// Bounds the plain threads of [`AppState::on_thread`].
     threads: tokio::sync::Semaphore,
     /// Searches running at once: one per core. Searches are CPU-bound; beyond that they only
@@ -199,6 +201,7 @@ impl AppState {
             public: public::PublicCache::new(),
             facts: dashboard::FactsCache::new(),
             verifier: Mutex::new(None),
+            verifier_rebuild: tokio::sync::Mutex::new(()),
             threads: tokio::sync::Semaphore::new(16),
             searches: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -273,7 +276,7 @@ impl AppState {
         id: &RecordId,
         at: OffsetDateTime,
     ) -> Result<VerifiedRecord, ApiError> {
-        let parts = self.verifier_parts(false).await?;
+        let parts = self.verifier_parts().await?;
         let verifier = LongTermVerifier {
             index: &parts.index,
             tokens: &parts.tokens,
@@ -308,15 +311,19 @@ impl AppState {
         Ok(v)
     }
 
-    async fn verifier_parts(self: &Arc<Self>, fresh: bool) -> Result<Arc<VerifierParts>, ApiError> {
-        if !fresh {
-            if let Ok(guard) = self.verifier.lock() {
-                if let Some((made, parts)) = guard.as_ref() {
-                    if made.elapsed() < EVIDENCE_TTL {
-                        return Ok(Arc::clone(parts));
-                    }
-                }
-            }
+    async fn verifier_parts(self: &Arc<Self>) -> Result<Arc<VerifierParts>, ApiError> {
+        let cached = || {
+            let guard = self.verifier.lock().ok()?;
+            let (made, parts) = guard.as_ref()?;
+            (made.elapsed() < EVIDENCE_TTL).then(|| Arc::clone(parts))
+        };
+        if let Some(parts) = cached() {
+            return Ok(parts);
+        }
+        let _rebuilding = self.verifier_rebuild.lock().await;
+        // Another request may have rebuilt it while this one waited.
+        if let Some(parts) = cached() {
+            return Ok(parts);
         }
         let index = EvidenceIndex::load(self.ctx.store())
             .await
