@@ -632,6 +632,16 @@ pub enum Lang {
     En,
 }
 
+impl Lang {
+    /// The chart's title, as `stele stats --svg` and the dashboard draw it.
+    pub fn chart_title(self) -> &'static str {
+        match self {
+            Lang::Vi => "Tỷ lệ văn bản ký số",
+            Lang::En => "Digital signing rates",
+        }
+    }
+}
+
 /// Most periods a chart shows (the most recent).
 pub const CHART_PERIODS: usize = 12;
 /// Most agency panels a chart shows (those with most documents in the periods shown).

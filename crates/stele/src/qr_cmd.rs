@@ -149,13 +149,14 @@ pub fn qr_svg(url: &str) -> Result<String, UsageError> {
 }
 
 /// The archive's verification codes (the key is created in the store on first use).
-fn verification_codes(ctx: &Context) -> Result<VerificationCodes, UsageError> {
+/// The archive's verification codes (the key is made on first use), for `stele qr` and the server.
+pub(crate) fn verification_codes(ctx: &Context) -> Result<VerificationCodes, UsageError> {
     ctx.block_on(VerificationCodes::load_or_create(ctx.store()))
-        .map_err(|e| UsageError(e.to_string()))
+        .map_err(|e| UsageError(format!("cannot load the verification key: {e}")))
 }
 
 /// `[server] public_url` (or `http://` + `listen`), checked like `--base-url`.
-fn configured_base(ctx: &Context) -> Result<String, UsageError> {
+pub(crate) fn configured_base(ctx: &Context) -> Result<String, UsageError> {
     let base = ctx.config.server.public_base();
     check_base_url(&base).map_err(|e| {
         UsageError(format!(

@@ -76,11 +76,8 @@ pub fn run(global: &GlobalArgs, args: StatsArgs) -> Result<ExitCode, UsageError>
     drop(facts);
 
     if let Some(path) = &args.svg {
-        let title = match args.lang {
-            Lang::Vi => "Tỷ lệ văn bản ký số",
-            Lang::En => "Digital signing rates",
-        };
-        stele_archive::write_atomically(path, rates.render_svg(title, args.lang).as_bytes())
+        let svg = rates.render_svg(args.lang.chart_title(), args.lang);
+        stele_archive::write_atomically(path, svg.as_bytes())
             .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
     if args.json {
@@ -130,9 +127,10 @@ fn pad(s: &str, w: usize, right: bool) -> String {
     }
 }
 
-fn percent(r: Option<f64>) -> String {
+/// A share as the table and the dashboard print it: `42.9%`, or a dash when nothing was issued.
+pub(crate) fn percent(r: Option<f64>) -> String {
     r.map(|v| format!("{:.1}%", v * 100.0))
-        .unwrap_or_else(|| "–".into())
+        .unwrap_or_else(|| "—".into())
 }
 
 fn print_table(rates: &SigningRates) {

@@ -16,6 +16,7 @@ use axum::Router;
 use serde::Deserialize;
 use stele_archive::stats::{
     Dimension, Lang as ChartLang, RateRow, RecordFacts, SigningRates, StatsFilter, YearMonth,
+    DEFAULT_DIMENSIONS,
 };
 
 use super::api::{given, Caller};
@@ -23,6 +24,7 @@ use super::auth::Permission;
 use super::page::{esc, qs, Lang};
 use super::ui::Visitor;
 use super::{ApiError, AppState};
+use crate::stats_cmd::percent;
 
 type St = State<Arc<AppState>>;
 
@@ -99,7 +101,8 @@ fn month(name: &str, v: &Option<String>) -> Result<Option<YearMonth>, ApiError> 
 
 impl StatsParams {
     fn dimensions(&self) -> Result<Vec<Dimension>, ApiError> {
-        Dimension::parse_list(given(&self.by).unwrap_or("agency,month"))
+        given(&self.by)
+            .map_or(Ok(Vec::new()), Dimension::parse_list)
             .map_err(|e| ApiError::bad_request("bad_parameter", format!("by: {e}")))
     }
 
@@ -113,13 +116,6 @@ impl StatsParams {
             .check()
             .map_err(|e| ApiError::bad_request("bad_parameter", format!("from/to: {e}")))?;
         Ok(filter)
-    }
-}
-
-fn chart_title(lang: ChartLang) -> &'static str {
-    match lang {
-        ChartLang::Vi => "Tỷ lệ văn bản ký số",
-        ChartLang::En => "Digital signing rates",
     }
 }
 
@@ -151,7 +147,7 @@ async fn api_stats(
                 ChartLang::Vi
             };
             (
-                rates.render_svg(chart_title(lang), lang),
+                rates.render_svg(lang.chart_title(), lang),
                 "image/svg+xml",
                 None,
             )
@@ -172,11 +168,6 @@ async fn api_stats(
         }
     }
     Ok(r)
-}
-
-fn percent(rate: Option<f64>) -> String {
-    rate.map(|r| format!("{:.1}%", r * 100.0))
-        .unwrap_or_else(|| "—".into())
 }
 
 /// The query string that keeps the dashboard's filter.
@@ -206,11 +197,7 @@ async fn dashboard(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -
     let run = async {
         let filter = q.filter()?;
         let facts = state.facts.get(&state).await?;
-        Ok::<_, ApiError>(SigningRates::compute(
-            &facts,
-            &[Dimension::Agency, Dimension::Month],
-            &filter,
-        ))
+        Ok::<_, ApiError>(SigningRates::compute(&facts, &DEFAULT_DIMENSIONS, &filter))
     };
     let rates = match run.await {
         Ok(r) => r,
@@ -305,7 +292,7 @@ async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) 
             agency: given(&q.agency).map(str::to_string),
         };
         let facts = state.facts.get(&state).await?;
-        let rates = SigningRates::compute(&facts, &[Dimension::Agency, Dimension::Month], &filter);
+        let rates = SigningRates::compute(&facts, &DEFAULT_DIMENSIONS, &filter);
         let rows: Vec<(RateRow, Vec<RecordFacts>)> = rates
             .rows
             .iter()

@@ -178,18 +178,16 @@ impl AppState {
         if let Err(e) = &index {
             eprintln!("warning: search is unavailable: {e}");
         }
-        let codes = ctx
-            .block_on(stele_archive::VerificationCodes::load_or_create(
-                ctx.store(),
-            ))
-            .map_err(|e| UsageError(format!("cannot load the verification key: {e}")))?;
+        let codes = crate::qr_cmd::verification_codes(&ctx)?;
+        // The QR codes the server draws carry it: checked as `stele qr` checks it.
+        let public_base = crate::qr_cmd::configured_base(&ctx)?;
         let allow_unsigned = ctx.config.signatures.allow_unsigned;
         let archive = ctx.archive_with(IngestPolicy { allow_unsigned })?;
         let archive_unsigned = ctx.archive_with(IngestPolicy {
             allow_unsigned: true,
         })?;
         Ok(AppState {
-            public_base: ctx.config.server.public_base(),
+            public_base,
             max_upload: (ctx.config.server.max_upload_mib as usize) << 20,
             tokens,
             index,
@@ -460,8 +458,7 @@ pub(crate) fn at_or_now(state: &AppState, at: Option<&str>) -> Result<OffsetDate
         Some(s) => crate::parse_time(s)
             .or_else(|e| {
                 // A date alone (from a date picker) means the end of that day, UTC.
-                let format = time::macros::format_description!("[year]-[month]-[day]");
-                time::Date::parse(s, &format)
+                crate::search_cmd::parse_date(s)
                     .ok()
                     .and_then(|d| d.with_hms(23, 59, 59).ok())
                     .map(|t| t.assume_utc())
