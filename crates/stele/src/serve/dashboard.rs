@@ -182,16 +182,8 @@ fn filter_qs(q: &StatsParams) -> String {
 }
 
 async fn dashboard(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -> Response {
-    match v.who.as_ref() {
-        None => return axum::response::Redirect::to("/login").into_response(),
-        Some(p) if !p.can(Permission::Read) => {
-            return super::page::error_page(
-                v.lang,
-                v.who.as_ref(),
-                ApiError::forbidden(p, Permission::Read),
-            )
-        }
-        Some(_) => {}
+    if let Err(r) = v.require(Permission::Read) {
+        return *r;
     }
     let l = v.lang;
     let run = async {
@@ -268,20 +260,13 @@ async fn dashboard(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -
         percent(t.organisation_rate),
         percent(t.both_rate),
     );
-    v_page(&v, l.t("Tỷ lệ ký số", "Signing rates"), &body)
-}
-
-fn v_page(v: &Visitor, title: &str, body: &str) -> Response {
-    super::page::html(
-        StatusCode::OK,
-        super::page::frame(v.lang, title, v.who.as_ref(), body),
-    )
+    v.page(l.t("Tỷ lệ ký số", "Signing rates"), &body)
 }
 
 /// The records behind one row of the dashboard (never a secret one).
 async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -> Response {
-    if v.who.as_ref().is_none_or(|p| !p.can(Permission::Read)) {
-        return axum::response::Redirect::to("/login").into_response();
+    if let Err(r) = v.require(Permission::Read) {
+        return *r;
     }
     let l = v.lang;
     let run = async {
@@ -348,5 +333,5 @@ async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) 
             l.t("Không có văn bản nào.", "No records.")
         );
     }
-    v_page(&v, l.t("Tỷ lệ ký số", "Signing rates"), &body)
+    v.page(l.t("Tỷ lệ ký số", "Signing rates"), &body)
 }

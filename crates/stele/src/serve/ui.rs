@@ -68,7 +68,8 @@ impl FromRequestParts<Arc<AppState>> for Visitor {
 impl Visitor {
     /// The signed-in caller if it holds `p`; else the sign-in page or a refusal (boxed: a
     /// response is large).
-    fn require(&self, p: Permission) -> Result<Principal, Box<Response>> {
+    /// The caller when they may `p`; else the sign-in page (nobody signed in) or a 403 page.
+    pub(crate) fn require(&self, p: Permission) -> Result<Principal, Box<Response>> {
         match &self.who {
             None => Err(Box::new(Redirect::to("/login").into_response())),
             Some(pr) if pr.can(p) => Ok(pr.clone()),
@@ -80,7 +81,7 @@ impl Visitor {
         error_page(self.lang, self.who.as_ref(), e)
     }
 
-    fn page(&self, title: &str, body: &str) -> Response {
+    pub(crate) fn page(&self, title: &str, body: &str) -> Response {
         html(
             StatusCode::OK,
             frame(self.lang, title, self.who.as_ref(), body),
