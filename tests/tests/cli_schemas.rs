@@ -7,13 +7,13 @@
 //! `stele seal`, and a second TSA for the renewal, all through the command line.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-use stele_tests::archive::{init_with, rfc, signed_cong_van, stele_at, tsa_init};
+use stele_tests::archive::{fresh_archive, rfc, signed_cong_van, stele_at, tsa_init};
+use stele_tests::describe;
 use stele_tests::pki::TestPki;
 use stele_tests::schemas::{assert_valid, validator};
-use stele_tests::{describe, stele_bin};
 use time::Duration;
 
 const METADATA: &str = r#"{
@@ -73,17 +73,8 @@ fn renew_and_verify_json_follow_their_schemas() {
     let pki = TestPki::shared();
     let _services = pki.start_services();
     let t0 = pki.created_at;
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("stele");
-
     // An archive whose built-in TSA A is valid three years from t0, trusting the test PKI.
-    init_with(
-        Command::new(stele_bin()),
-        &home,
-        t0,
-        &[],
-        pki.trust_anchor(),
-    );
+    let (tmp, home) = fresh_archive(pki, t0);
 
     // Two CMS documents, one signed by the leader, one by the agency.
     let docs = tmp.path().join("documents");
