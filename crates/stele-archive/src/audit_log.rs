@@ -985,7 +985,7 @@ impl AuditLog {
                 }
             }
         }
-        match verifier.verify(nested, &id, at).await {
+        match verifier.verify_manifest(nested, &id, manifest, at).await {
             Ok(v) => {
                 let r = v.verification;
                 check.proof_of_existence = r.proof_of_existence;

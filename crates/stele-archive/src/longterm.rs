@@ -164,6 +164,18 @@ impl LongTermVerifier<'_> {
             }
             other => other?,
         };
+        self.verify_manifest(store, id, manifest, at).await
+    }
+
+    /// [`verify`](Self::verify) for a caller that has already read record `id`'s manifest from
+    /// `store` (the server, which reads it to check who may see the record).
+    pub async fn verify_manifest(
+        &self,
+        store: &Store,
+        id: &RecordId,
+        manifest: RecordManifest,
+        at: OffsetDateTime,
+    ) -> Result<VerifiedRecord, VerifyError> {
         let record = id.to_string();
         let mut steps = Vec::new();
         let mut files = Vec::new();

@@ -29,10 +29,12 @@ use std::process::ExitCode;
 use clap::Args;
 use der::Encode;
 use stele_archive::ingest::RecordFile;
-use stele_archive::{report_html, RecordManifest, RecordVerdict, RecordVerification};
+use stele_archive::{
+    report_html, RecordManifest, RecordVerdict, RecordVerification, VerifiedRecord,
+};
 use stele_asn1::DigestAlgorithm;
 use stele_ers::EvidenceRecord;
-use stele_store::{BlobRef, RecordId};
+use stele_store::BlobRef;
 use stele_tsp::TimeStampToken;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -65,7 +67,8 @@ pub fn run(global: &GlobalArgs, args: ExportArgs) -> Result<ExitCode, UsageError
     let at = args.at.unwrap_or_else(|| ctx.now());
 
     let logged_to = args.out.display().to_string();
-    let v = match export_package(&ctx, &id, at, &args.out, zip, |v| {
+    let verified = crate::evidence_cmd::verify_record(&ctx, &id, at)?;
+    let v = match export_package(&ctx, verified, &args.out, zip, |v| {
         crate::audit_log_cmd::record_access(
             &ctx,
             stele_archive::AuditAction::Export,
@@ -114,26 +117,26 @@ impl From<UsageError> for ExportRefused {
     }
 }
 
-/// Writes the export package of `id` verified as of `at` to `out` (a new folder, or a ZIP file
-/// when `zip`; never overwritten), after `log` has recorded the export: an export that cannot
-/// be logged does not happen. The CLI and the server share it.
+/// Writes the export package of a record, as `verified` (at the time the caller chose), to `out`
+/// (a new folder, or a ZIP file when `zip`; never overwritten), after `log` has recorded the
+/// export: an export that cannot be logged does not happen. The CLI and the server share it;
+/// each verifies with its own verifier (the server's is cached).
 pub(crate) fn export_package(
     ctx: &Context,
-    id: &RecordId,
-    at: OffsetDateTime,
+    verified: VerifiedRecord,
     out: &Path,
     zip: bool,
     log: impl FnOnce(&RecordVerification) -> Result<(), UsageError>,
 ) -> Result<RecordVerification, ExportRefused> {
     refuse_existing(out)?;
     let anchors = ctx.tsa_anchors()?;
-    let verified = crate::evidence_cmd::verify_record(ctx, id, at)?;
     let v = &verified.verification;
     let m = &verified.manifest;
     let Some(er) = &verified.evidence_record else {
         if v.failed_check.as_deref() == Some("NOT_SEALED") {
             return Err(ExportRefused::NotSealed(UsageError(format!(
-                "record {id} is not sealed yet: run `stele seal`"
+                "record {} is not sealed yet: run `stele seal`",
+                v.record
             ))));
         }
         return Err(ExportRefused::NoEvidence {

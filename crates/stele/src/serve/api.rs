@@ -419,8 +419,9 @@ pub(crate) async fn export_response(
     at: Option<&str>,
     via: &str,
 ) -> Result<Response, ApiError> {
-    let (rid, _) = state.visible_record(Some(p), id).await?;
+    let (rid, manifest) = state.visible_record(Some(p), id).await?;
     let at = at_or_now(state, at)?;
+    let verified = state.verify(&rid, manifest, at).await?;
     let actor = p.actor();
     let via = via.to_string();
     let rid2 = rid.clone();
@@ -434,7 +435,7 @@ pub(crate) async fn export_response(
             std::fs::create_dir(&dir)
                 .map_err(|e| ApiError::internal(format!("cannot make a temporary folder: {e}")))?;
             let out = dir.join("package.zip");
-            let made = crate::export_cmd::export_package(&s.ctx, &rid2, at, &out, true, |v| {
+            let made = crate::export_cmd::export_package(&s.ctx, verified, &out, true, |v| {
                 let event = AuditEvent::new(
                     actor,
                     AuditAction::Export,
@@ -553,14 +554,13 @@ async fn audit_log(
 
 async fn renewal(State(state): St, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::Read)?;
-    let index = stele_archive::EvidenceIndex::load(state.ctx.store())
-        .await
-        .map_err(|e| ApiError::internal(format!("cannot read the evidence: {e}")))?;
+    // The evidence the verifications use (at most `EVIDENCE_TTL` old), not a fresh load.
+    let parts = state.verifier_parts().await?;
     let now = state.now();
     let plan = state
         .on_thread(move |s| {
             crate::evidence_cmd::renewal_settings(&s.ctx)
-                .map(|settings| stele_archive::plan(&index, &settings, now))
+                .map(|settings| stele_archive::plan(&parts.index, &settings, now))
         })
         .await?
         .map_err(|e| ApiError::internal(e.0))?;

@@ -22,7 +22,7 @@ use stele_archive::stats::{
 use super::api::{given, Caller};
 use super::auth::Permission;
 use super::page::{esc, qs, Lang};
-use super::ui::Visitor;
+use super::ui::{Page, Visitor};
 use super::{ApiError, AppState};
 use crate::stats_cmd::percent;
 
@@ -181,20 +181,15 @@ fn filter_qs(q: &StatsParams) -> String {
     s
 }
 
-async fn dashboard(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -> Response {
-    if let Err(r) = v.require(Permission::Read) {
-        return *r;
-    }
+async fn dashboard(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -> Page {
+    v.require(Permission::Read)?;
     let l = v.lang;
     let run = async {
         let filter = q.filter()?;
         let facts = state.facts.get(&state).await?;
         Ok::<_, ApiError>(SigningRates::compute(&facts, &DEFAULT_DIMENSIONS, &filter))
     };
-    let rates = match run.await {
-        Ok(r) => r,
-        Err(e) => return super::page::error_page(l, v.who.as_ref(), e),
-    };
+    let rates = run.await.map_err(|e| v.fail(e))?;
     let keep = filter_qs(&q);
     let lang_param = if l == Lang::En { "&amp;lang=en" } else { "" };
     let mut body = format!(
@@ -260,14 +255,12 @@ async fn dashboard(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -
         percent(t.organisation_rate),
         percent(t.both_rate),
     );
-    v.page(l.t("Tỷ lệ ký số", "Signing rates"), &body)
+    Ok(v.page(l.t("Tỷ lệ ký số", "Signing rates"), &body))
 }
 
 /// The records behind one row of the dashboard (never a secret one).
-async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -> Response {
-    if let Err(r) = v.require(Permission::Read) {
-        return *r;
-    }
+async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) -> Page {
+    v.require(Permission::Read)?;
     let l = v.lang;
     let run = async {
         let m = month("month", &q.month)?;
@@ -290,10 +283,7 @@ async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) 
             .collect();
         Ok::<_, ApiError>(rows)
     };
-    let rows = match run.await {
-        Ok(r) => r,
-        Err(e) => return super::page::error_page(l, v.who.as_ref(), e),
-    };
+    let rows = run.await.map_err(|e| v.fail(e))?;
     let mut body = format!(
         "<h1>{}</h1>",
         l.t("Văn bản trong chỉ tiêu", "Records behind the figures")
@@ -333,5 +323,5 @@ async fn drill_down(State(state): St, v: Visitor, Query(q): Query<StatsParams>) 
             l.t("Không có văn bản nào.", "No records.")
         );
     }
-    v.page(l.t("Tỷ lệ ký số", "Signing rates"), &body)
+    Ok(v.page(l.t("Tỷ lệ ký số", "Signing rates"), &body))
 }

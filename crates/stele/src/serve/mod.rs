@@ -267,11 +267,12 @@ impl AppState {
         Ok((rid, manifest))
     }
 
-    /// Long-term verification of a record at `at` (DESIGN §2), with the evidence of the last
-    /// [`EVIDENCE_TTL`].
+    /// Long-term verification at `at` (DESIGN §2) of record `id`, whose `manifest` the caller
+    /// has read, with the evidence of the last [`EVIDENCE_TTL`].
     pub async fn verify(
         self: &Arc<Self>,
         id: &RecordId,
+        manifest: RecordManifest,
         at: OffsetDateTime,
     ) -> Result<VerifiedRecord, ApiError> {
         let parts = self.verifier_parts().await?;
@@ -282,7 +283,7 @@ impl AppState {
             policy: &parts.policy,
         };
         verifier
-            .verify(self.ctx.store(), id, at)
+            .verify_manifest(self.ctx.store(), id, manifest, at)
             .await
             .map_err(|e| ApiError::internal(e.to_string()))
     }
@@ -296,9 +297,9 @@ impl AppState {
         at: Option<&str>,
         via: &str,
     ) -> Result<VerifiedRecord, ApiError> {
-        let (rid, _) = self.visible_record(Some(p), id).await?;
+        let (rid, manifest) = self.visible_record(Some(p), id).await?;
         let at = at_or_now(self, at)?;
-        let v = self.verify(&rid, at).await?;
+        let v = self.verify(&rid, manifest, at).await?;
         let detail = format!(
             "{via} at {}: {}",
             crate::fmt_time(at),

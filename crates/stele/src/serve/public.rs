@@ -113,9 +113,9 @@ async fn lookup(
         Err(e) => return Err(ApiError::internal(format!("cannot read the record: {e}"))),
     };
     let now = state.now();
-    let verified = state.verify(&rid, now).await?;
+    let verified = state.verify(&rid, manifest, now).await?;
     let r = &verified.verification;
-    let md = &manifest.metadata;
+    let md = &verified.manifest.metadata;
     let secret = md.confidentiality.is_secret();
     let verdict = r.verdict.as_str();
     let v = PublicVerification {

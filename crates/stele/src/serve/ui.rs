@@ -66,19 +66,18 @@ impl FromRequestParts<Arc<AppState>> for Visitor {
 }
 
 impl Visitor {
-    /// The signed-in caller if it holds `p`; else the sign-in page or a refusal (boxed: a
-    /// response is large).
     /// The caller when they may `p`; else the sign-in page (nobody signed in) or a 403 page.
-    pub(crate) fn require(&self, p: Permission) -> Result<Principal, Box<Response>> {
+    pub(crate) fn require(&self, p: Permission) -> Result<Principal, PageError> {
         match &self.who {
-            None => Err(Box::new(Redirect::to("/login").into_response())),
+            None => Err(PageError(Box::new(Redirect::to("/login").into_response()))),
             Some(pr) if pr.can(p) => Ok(pr.clone()),
-            Some(pr) => Err(Box::new(self.fail(ApiError::forbidden(pr, p)))),
+            Some(pr) => Err(self.fail(ApiError::forbidden(pr, p))),
         }
     }
 
-    fn fail(&self, e: ApiError) -> Response {
-        error_page(self.lang, self.who.as_ref(), e)
+    /// The error page for `e`, in the visitor's language.
+    pub(crate) fn fail(&self, e: ApiError) -> PageError {
+        PageError(Box::new(error_page(self.lang, self.who.as_ref(), e)))
     }
 
     pub(crate) fn page(&self, title: &str, body: &str) -> Response {
@@ -88,6 +87,19 @@ impl Visitor {
         )
     }
 }
+
+/// The page a handler answers with instead of the one asked for: the sign-in page, a 403 or an
+/// error page. Boxed because a response is large, and it travels on every handler's error path.
+pub(crate) struct PageError(Box<Response>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// What a page handler answers.
+pub(crate) type Page = Result<Response, PageError>;
 
 async fn login_form(v: Visitor) -> Response {
     login_page(&v, None, StatusCode::OK)
@@ -202,22 +214,15 @@ fn confidentiality_label(lang: Lang, c: stele_index::Confidentiality) -> Option<
     })
 }
 
-async fn search(State(state): St, v: Visitor, Query(params): Query<SearchParams>) -> Response {
-    let p = match v.require(Permission::Read) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+async fn search(State(state): St, v: Visitor, Query(params): Query<SearchParams>) -> Page {
+    let p = v.require(Permission::Read)?;
     let l = v.lang;
-    let request = match params.request(&p, true) {
-        Ok(r) => r,
-        Err(e) => return v.fail(e),
-    };
+    let request = params.request(&p, true).map_err(|e| v.fail(e))?;
     let (offset, limit) = (request.offset, request.limit);
     let searched = !params.q.trim().is_empty() || request.filters != Default::default();
-    let results = match api::run_search(&state, request).await {
-        Ok(r) => r,
-        Err(e) => return v.fail(e),
-    };
+    let results = api::run_search(&state, request)
+        .await
+        .map_err(|e| v.fail(e))?;
     let field = |name: &str, value: &Option<String>, label: &str, kind: &str| {
         format!(
             "<label>{label} <input name=\"{name}\" type=\"{kind}\" value=\"{}\"></label>",
@@ -357,7 +362,7 @@ async fn search(State(state): St, v: Visitor, Query(params): Query<SearchParams>
         );
     }
     body.push_str("</p></section></div>");
-    v.page(l.t("Tìm kiếm", "Search"), &body)
+    Ok(v.page(l.t("Tìm kiếm", "Search"), &body))
 }
 
 fn metadata_rows(l: Lang, m: &RecordManifest) -> String {
@@ -414,24 +419,19 @@ fn metadata_rows(l: Lang, m: &RecordManifest) -> String {
     rows
 }
 
-async fn record(State(state): St, v: Visitor, Path(id): Path<String>) -> Response {
-    let p = match v.require(Permission::Read) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+async fn record(State(state): St, v: Visitor, Path(id): Path<String>) -> Page {
+    let p = v.require(Permission::Read)?;
     let l = v.lang;
-    let (rid, m) = match state.visible_record(Some(&p), &id).await {
-        Ok(x) => x,
-        Err(e) => return v.fail(e),
-    };
-    if let Err(e) = state
+    let (rid, m) = state
+        .visible_record(Some(&p), &id)
+        .await
+        .map_err(|e| v.fail(e))?;
+    state
         .audit(&p, AuditAction::Read, Some(&rid), "record page")
         .await
-    {
-        return v.fail(e);
-    }
+        .map_err(|e| v.fail(e))?;
     let now = state.now();
-    let verified = state.verify(&rid, now).await;
+    let verified = state.verify(&rid, m.clone(), now).await;
     let mut body = format!(
         "<h1 id=\"subject\">{}</h1><table class=\"kv\" id=\"metadata\">{}</table>",
         esc(&m.metadata.subject),
@@ -594,18 +594,14 @@ async fn record(State(state): St, v: Visitor, Path(id): Path<String>) -> Respons
             id = esc(&m.id),
         );
     }
-    v.page(&m.metadata.subject, &body)
+    Ok(v.page(&m.metadata.subject, &body))
 }
 
-async fn file(State(state): St, v: Visitor, Path((id, n)): Path<(String, String)>) -> Response {
-    let p = match v.require(Permission::Read) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    match api::file_response(&state, &p, &id, &n, "web").await {
-        Ok(r) => r,
-        Err(e) => v.fail(e),
-    }
+async fn file(State(state): St, v: Visitor, Path((id, n)): Path<(String, String)>) -> Page {
+    let p = v.require(Permission::Read)?;
+    api::file_response(&state, &p, &id, &n, "web")
+        .await
+        .map_err(|e| v.fail(e))
 }
 
 async fn report(
@@ -613,24 +609,16 @@ async fn report(
     v: Visitor,
     Path(id): Path<String>,
     Query(q): Query<AtParam>,
-) -> Response {
-    let p = match v.require(Permission::Verify) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let run = async {
-        let vr = state
-            .verify_for(&p, &id, q.at.as_deref(), "report (web)")
-            .await?;
-        Ok::<_, ApiError>(stele_archive::report_html::render(
-            &vr.verification,
-            &vr.manifest,
-        ))
-    };
-    match run.await {
-        Ok(page) => html(StatusCode::OK, page),
-        Err(e) => v.fail(e),
-    }
+) -> Page {
+    let p = v.require(Permission::Verify)?;
+    let vr = state
+        .verify_for(&p, &id, q.at.as_deref(), "report (web)")
+        .await
+        .map_err(|e| v.fail(e))?;
+    Ok(html(
+        StatusCode::OK,
+        stele_archive::report_html::render(&vr.verification, &vr.manifest),
+    ))
 }
 
 async fn export(
@@ -638,22 +626,16 @@ async fn export(
     v: Visitor,
     Path(id): Path<String>,
     Query(q): Query<AtParam>,
-) -> Response {
-    let p = match v.require(Permission::Export) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    match api::export_response(&state, &p, &id, q.at.as_deref(), "web").await {
-        Ok(r) => r,
-        Err(e) => v.fail(e),
-    }
+) -> Page {
+    let p = v.require(Permission::Export)?;
+    api::export_response(&state, &p, &id, q.at.as_deref(), "web")
+        .await
+        .map_err(|e| v.fail(e))
 }
 
-async fn upload_form(v: Visitor) -> Response {
-    if let Err(r) = v.require(Permission::Ingest) {
-        return *r;
-    }
-    upload_page(&v, "")
+async fn upload_form(v: Visitor) -> Page {
+    v.require(Permission::Ingest)?;
+    Ok(upload_page(&v, ""))
 }
 
 fn upload_page(v: &Visitor, message: &str) -> Response {
@@ -675,11 +657,8 @@ fn upload_page(v: &Visitor, message: &str) -> Response {
     v.page(l.t("Nộp lưu", "Upload"), &body)
 }
 
-async fn upload(State(state): St, v: Visitor, form: Multipart) -> Response {
-    let p = match v.require(Permission::Ingest) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+async fn upload(State(state): St, v: Visitor, form: Multipart) -> Page {
+    let p = v.require(Permission::Ingest)?;
     let l = v.lang;
     let done = async {
         let up = api::read_upload(form, state.max_upload).await?;
@@ -703,5 +682,5 @@ async fn upload(State(state): St, v: Visitor, form: Multipart) -> Response {
         ),
         Err(e) => format!("<p id=\"result\" class=\"err\" data-status=\"{}\">{}</p>", e.code, esc(&e.message)),
     };
-    upload_page(&v, &message)
+    Ok(upload_page(&v, &message))
 }
