@@ -215,6 +215,15 @@ fn every_access_is_logged_sealed_and_checked() {
         assert!(poe < t0 + Duration::minutes(10), "{r:#}");
     }
     assert_eq!(r["sealed_through"], through, "{r:#}");
+    // `stele audit` checks the log too: its chain and its own archive of segments and seals.
+    let audit = json(&ok(stele_at(&home, ten_years, &["audit", "--json"])));
+    assert_eq!(audit["clean"], true, "{audit:#}");
+    assert_eq!(audit["audit_log"]["segments"], 2, "{audit:#}");
+    assert_eq!(audit["audit_log"]["records"], 2, "{audit:#}");
+    assert!(
+        audit["audit_log"]["entries"].as_u64().unwrap() > 10,
+        "{audit:#}"
+    );
 
     // One entry altered on disk: named, exit 1, even in the text report.
     let path = entry_path(&home, read_seq);
@@ -241,6 +250,15 @@ fn every_access_is_logged_sealed_and_checked() {
         "{}",
         describe(&out)
     );
+    for args in [&["audit"][..], &["audit", "--json"]] {
+        let out = stele_at(&home, ten_years, args);
+        assert_eq!(code(&out), 1, "{}", describe(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!("{read_seq:020}.json")),
+            "{}",
+            describe(&out)
+        );
+    }
     // Garbage in an entry file is a finding, never a crash.
     std::fs::write(&path, b"\x00\xff{{{").unwrap();
     let (c, _) = log_verify(&home, ten_years, &schema);

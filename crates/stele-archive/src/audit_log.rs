@@ -259,7 +259,8 @@ pub struct SegmentCheck {
     pub last: u64,
     pub record: String,
     /// `PASSED`, `FAILED`, `INDETERMINATE` (its record verified at the verification time), or
-    /// `PENDING` (not sealed yet: the next `stele seal` seals it).
+    /// `PENDING` (not archived or sealed yet: the next `stele seal` does it); `NOT_JUDGED` in
+    /// [`AuditLog::check_fixity`].
     pub verdict: String,
     /// The first archive timestamp's time: when the evidence proves these entries existed.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -700,6 +701,20 @@ impl AuditLog {
         tokens: &TokenChecker,
         policy: &AlgorithmPolicy,
     ) -> Result<AuditLogReport, AuditLogError> {
+        self.check(Some((tokens, policy))).await
+    }
+
+    /// The fixity part of [`verify`](Self::verify), for `stele audit`: the chain, the markers
+    /// and every segment file against the entries it holds, without judging any evidence (the
+    /// audit checks the log's archive as it checks the records'). Segments say `NOT_JUDGED`.
+    pub async fn check_fixity(&self) -> Result<AuditLogReport, AuditLogError> {
+        self.check(None).await
+    }
+
+    async fn check(
+        &self,
+        judge: Option<(&TokenChecker, &AlgorithmPolicy)>,
+    ) -> Result<AuditLogReport, AuditLogError> {
         let at = self.clock.now();
         let mut findings = Vec::new();
         let mut hashes: BTreeMap<u64, [u8; 32]> = BTreeMap::new();
@@ -823,15 +838,21 @@ impl AuditLog {
                 format!("{key} is not a segment marker key"),
             ));
         }
-        let index = EvidenceIndex::load(&nested).await?;
+        let index = match judge {
+            Some(_) => Some(EvidenceIndex::load(&nested).await?),
+            None => None,
+        };
         // Segments carry no signature; the validator is never asked to judge one.
         let validator = SignatureValidator::new(TrustStore::new()).offline();
-        let verifier = LongTermVerifier {
-            index: &index,
-            tokens,
-            signatures: &validator,
-            policy,
-        };
+        let verifier =
+            judge
+                .zip(index.as_ref())
+                .map(|((tokens, policy), index)| LongTermVerifier {
+                    index,
+                    tokens,
+                    signatures: &validator,
+                    policy,
+                });
         let mut segments = Vec::new();
         let mut next_first = 1u64;
         let mut segmented_through = 0u64;
@@ -857,8 +878,17 @@ impl AuditLog {
             }
             next_first = m.last + 1;
             segmented_through = segmented_through.max(m.last);
+            let newest = markers.seqs.last() == Some(&first);
             let check = self
-                .check_segment(&nested, &verifier, &m, &hashes, at, &mut findings)
+                .check_segment(
+                    &nested,
+                    verifier.as_ref(),
+                    &m,
+                    newest,
+                    &hashes,
+                    at,
+                    &mut findings,
+                )
                 .await;
             segments.push(check);
         }
@@ -888,12 +918,15 @@ impl AuditLog {
         })
     }
 
-    /// One segment: its file against today's entries, its record's evidence at `at`.
+    /// One segment: its file against today's entries, and its record's evidence at `at` when
+    /// there is a `verifier`.
+    #[allow(clippy::too_many_arguments)]
     async fn check_segment(
         &self,
         nested: &Store,
-        verifier: &LongTermVerifier<'_>,
+        verifier: Option<&LongTermVerifier<'_>>,
         m: &Marker,
+        newest: bool,
         hashes: &BTreeMap<u64, [u8; 32]>,
         at: OffsetDateTime,
         findings: &mut Vec<AuditLogFinding>,
@@ -913,6 +946,16 @@ impl AuditLog {
         };
         let (id, manifest) = match manifest {
             Ok(x) => x,
+            // A seal stopped between the newest marker and its record (the record's manifest
+            // is written last): the next `stele seal` archives the segment. Not damage.
+            Err(SealJobError::Store(e)) if e.is_not_found() && newest => {
+                check.verdict = "PENDING".into();
+                check.summary = format!(
+                    "entries {}–{} are cut into a segment that is not archived yet (a seal was interrupted); the next `stele seal` archives and seals it",
+                    m.first, m.last
+                );
+                return check;
+            }
             Err(e) => {
                 check.summary = format!("the segment's record cannot be read: {e}");
                 findings.push(finding(
@@ -985,6 +1028,11 @@ impl AuditLog {
                 }
             }
         }
+        let Some(verifier) = verifier else {
+            check.verdict = "NOT_JUDGED".into();
+            check.summary = "the fixity audit does not judge the evidence".into();
+            return check;
+        };
         match verifier.verify_manifest(nested, &id, manifest, at).await {
             Ok(v) => {
                 let r = v.verification;
@@ -1244,6 +1292,56 @@ mod tests {
             .unwrap();
         assert!(r.intact, "{:?}", r.findings);
         assert_eq!(r.entries, n);
+    }
+
+    #[tokio::test]
+    async fn a_seal_stopped_before_its_segment_is_archived_is_pending_not_damage() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (log, _clock) = log_with(tmp.path(), 3).await;
+        let mut run = Vec::new();
+        for seq in 1..=3 {
+            run.push(log.store.get_audit_entry(seq).await.unwrap());
+        }
+        let marker = |first: u64, last: u64| Marker {
+            log: LOG_FORMAT.into(),
+            first,
+            last,
+            record: BlobRef::of(&segment_bytes(&run[first as usize - 1..last as usize])).hex(),
+        };
+        // What `seal` leaves when it stops after claiming a range: the marker, no segment.
+        let (older, newest) = (marker(1, 2), marker(3, 3));
+        for m in [&older, &newest] {
+            let json = Bytes::from(serde_json::to_vec(m).unwrap());
+            log.store.create_audit_marker(m.first, json).await.unwrap();
+        }
+        // Only the newest segment can be one a seal is still to archive; an older one missing
+        // is damage.
+        let r = log.check_fixity().await.unwrap();
+        assert_eq!(kinds_at(&r), vec![("segment", Some(1))], "{:?}", r.findings);
+        assert_eq!(r.segments[1].verdict, "PENDING", "{:?}", r.segments);
+
+        log.complete_segment(&older).await.unwrap();
+        let r = log.check_fixity().await.unwrap();
+        assert!(r.intact, "{:?}", r.findings);
+        let verdicts: Vec<&str> = r.segments.iter().map(|s| s.verdict.as_str()).collect();
+        assert_eq!(verdicts, ["NOT_JUDGED", "PENDING"]);
+        let (tokens, policy) = no_trust();
+        let r = log.verify(&tokens, &policy).await.unwrap();
+        assert!(r.intact, "{:?}", r.findings);
+        assert_eq!(r.segments[1].verdict, "PENDING", "{:?}", r.segments);
+
+        // The next seal archives it (`seal` starts with this), and the file holds the entries.
+        log.complete_segment(&newest).await.unwrap();
+        let r = log.check_fixity().await.unwrap();
+        assert!(r.intact, "{:?}", r.findings);
+        assert!(r.segments.iter().all(|s| s.verdict == "NOT_JUDGED"));
+        std::fs::write(entry_file(tmp.path(), 3), b"{}").unwrap();
+        let r = log.check_fixity().await.unwrap();
+        assert!(
+            kinds_at(&r).contains(&("sealed_copy_differs", Some(3))),
+            "{:?}",
+            r.findings
+        );
     }
 
     #[tokio::test]

@@ -32,7 +32,8 @@ const MAX_MARKER_LEN: u64 = 4 * 1024;
 
 const ENTRIES: &str = "audit-log/entries";
 const SEALED: &str = "audit-log/sealed";
-const ARCHIVE: &str = "audit-log/archive";
+/// Where [`Store::audit_log_archive`] is rooted: its keys are the archive's, under this prefix.
+pub const ARCHIVE: &str = "audit-log/archive";
 
 /// The key of entry `seq`.
 pub fn entry_key(seq: u64) -> String {

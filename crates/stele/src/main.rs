@@ -61,7 +61,8 @@ enum Command {
     Show(record_cmd::ShowArgs),
     /// Write a file of a record (by default the original) to standard output or --out.
     Get(record_cmd::GetArgs),
-    /// Check the whole store: rehash every blob, check every record (exit 1 on any finding).
+    /// Check the whole store: rehash every blob, check every record and the audit log's chain
+    /// (exit 1 on any finding).
     Audit(record_cmd::AuditArgs),
     /// Signing rates per agency and month (documents issued; with a personal, an organisation,
     /// both signatures), secret documents excluded.

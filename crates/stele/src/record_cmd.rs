@@ -226,23 +226,21 @@ fn problem_kind(p: &Problem) -> &'static str {
     }
 }
 
-pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageError> {
-    let ctx = Context::open(global)?;
-    let jobs = crate::context::jobs_or_cpus(args.jobs);
+/// The fixity audit of one archive (the records', or the audit log's own): every blob, record,
+/// seal and epoch, then the evidence (every batch and epoch readable, its token intact and over
+/// its root, everything it names present).
+fn audit_archive(
+    ctx: &Context,
+    store: &stele_store::Store,
+    jobs: usize,
+) -> Result<(stele_store::AuditReport, stele_archive::EvidenceAudit), UsageError> {
     let mut report = ctx
-        .block_on(ctx.store().audit(jobs))
+        .block_on(store.audit(jobs))
         .map_err(|e| UsageError(format!("the audit could not run: {e}")))?;
     report.findings.sort_by(|a, b| a.key.cmp(&b.key));
-
-    // The evidence: every seal batch and epoch readable, its token intact and over its root,
-    // and everything it names present.
-    let evidence = match ctx.block_on(stele_archive::EvidenceIndex::load(ctx.store())) {
+    let evidence = match ctx.block_on(stele_archive::EvidenceIndex::load(store)) {
         Ok(index) => ctx
-            .block_on(stele_archive::audit_evidence(
-                ctx.store(),
-                &index,
-                ctx.now(),
-            ))
+            .block_on(stele_archive::audit_evidence(store, &index, ctx.now()))
             .map_err(|e| UsageError(format!("the audit could not run: {e}")))?,
         Err(e) => stele_archive::EvidenceAudit {
             findings: vec![stele_archive::EvidenceFinding {
@@ -252,21 +250,49 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
             ..Default::default()
         },
     };
-    let clean = report.is_clean() && evidence.findings.is_empty();
+    Ok((report, evidence))
+}
+
+pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageError> {
+    let ctx = Context::open(global)?;
+    let jobs = crate::context::jobs_or_cpus(args.jobs);
+    let (report, evidence) = audit_archive(&ctx, ctx.store(), jobs)?;
+    // The audit log: its chain and segment files, and its own archive, where the segments are
+    // records with seals of their own, audited as the records' is (keys named in full).
+    let log = ctx
+        .block_on(ctx.audit_log().check_fixity())
+        .map_err(|e| UsageError(format!("the audit of the audit log could not run: {e}")))?;
+    let (mut log_store, mut log_evidence) =
+        audit_archive(&ctx, &ctx.store().audit_log_archive(), jobs)?;
+    for f in &mut log_store.findings {
+        f.key = format!("{}/{}", stele_store::audit_log::ARCHIVE, f.key);
+    }
+    for f in &mut log_evidence.findings {
+        f.key = format!("{}/{}", stele_store::audit_log::ARCHIVE, f.key);
+    }
+    let interrupted = log
+        .segments
+        .iter()
+        .filter(|s| s.verdict == "PENDING")
+        .count();
+    let found = report.findings.len()
+        + evidence.findings.len()
+        + log.findings.len()
+        + log_store.findings.len()
+        + log_evidence.findings.len();
+    let clean = found == 0;
     crate::audit_log_cmd::record_event(
         &ctx,
         stele_archive::AuditAction::Audit,
         None,
         format!(
-            "fixity audit: {} record(s), {} finding(s)",
-            report.records,
-            report.findings.len() + evidence.findings.len()
+            "fixity audit: {} record(s), {found} finding(s)",
+            report.records
         ),
     );
 
-    if args.json {
-        let findings: Vec<_> = report
-            .findings
+    let store_findings = |r: &stele_store::AuditReport| -> Vec<serde_json::Value> {
+        r.findings
             .iter()
             .map(|f| {
                 json!({
@@ -275,13 +301,24 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
                     "message": f.to_string(),
                 })
             })
-            .chain(
-                evidence
-                    .findings
-                    .iter()
-                    .map(|f| json!({"key": f.key, "kind": "evidence", "message": f.problem})),
-            )
-            .collect();
+            .collect()
+    };
+    let evidence_findings = |e: &stele_archive::EvidenceAudit| -> Vec<serde_json::Value> {
+        e.findings
+            .iter()
+            .map(|f| json!({"key": f.key, "kind": "evidence", "message": f.problem}))
+            .collect()
+    };
+    if args.json {
+        let mut findings = store_findings(&report);
+        findings.extend(evidence_findings(&evidence));
+        findings.extend(
+            log.findings
+                .iter()
+                .map(|f| json!({"key": f.key, "kind": "audit_log", "message": f.message})),
+        );
+        findings.extend(store_findings(&log_store));
+        findings.extend(evidence_findings(&log_evidence));
         let out = json!({
             "store": ctx.store().url(),
             "clean": clean,
@@ -291,6 +328,17 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
             "records": report.records,
             "seals": report.seals,
             "epochs": report.epochs,
+            "audit_log": {
+                "entries": log.entries,
+                "segments": log.segments.len(),
+                "unsealed_entries": log.unsealed_entries,
+                "segments_not_archived": interrupted,
+                "segments_not_sealed": log_evidence.pending_records,
+                "blobs": log_store.blobs,
+                "records": log_store.records,
+                "seals": log_store.seals,
+                "epochs": log_store.epochs,
+            },
             "findings": findings,
         });
         println!("{out}");
@@ -304,11 +352,23 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
             report.seals,
             report.epochs
         );
-        for f in &report.findings {
+        println!(
+            "audit log: {} entr{}, {} segment(s); its archive: {} record(s), {} seal(s), {} epoch(s)",
+            log.entries,
+            if log.entries == 1 { "y" } else { "ies" },
+            log.segments.len(),
+            log_store.records,
+            log_store.seals,
+            log_store.epochs
+        );
+        for f in report.findings.iter().chain(&log_store.findings) {
             println!("{}: {f}", problem_kind(&f.problem).replace('_', " "));
         }
-        for f in &evidence.findings {
+        for f in evidence.findings.iter().chain(&log_evidence.findings) {
             println!("evidence: {}: {}", f.key, f.problem);
+        }
+        for f in &log.findings {
+            println!("audit log: {}: {}", f.key, f.message);
         }
         if evidence.pending_records > 0 {
             println!(
@@ -316,13 +376,16 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
                 evidence.pending_records
             );
         }
-        if clean {
-            println!("clean: every blob matches its hash, every record is whole, every seal and renewal holds");
-        } else {
+        if interrupted + log_evidence.pending_records > 0 {
             println!(
-                "{} problem(s) found",
-                report.findings.len() + evidence.findings.len()
+                "{} audit-log segment(s) not archived or sealed yet (`stele seal` does it)",
+                interrupted + log_evidence.pending_records
             );
+        }
+        if clean {
+            println!("clean: every blob matches its hash, every record is whole, every seal and renewal holds, the audit log's chain is unbroken");
+        } else {
+            println!("{found} problem(s) found");
         }
     }
     Ok(if clean {
