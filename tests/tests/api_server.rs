@@ -326,6 +326,12 @@ fn roles_and_clearance_over_real_http() {
         v["chains"].as_array().is_some_and(|c| !c.is_empty()),
         "{v:#}"
     );
+    assert!(
+        v["audit_log"]["chains"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "{v:#}"
+    );
 
     // Export: not for a reader; legal downloads the package `stele export` writes, whole.
     let path = format!("/api/v1/records/{}/export", s.public);

@@ -122,6 +122,10 @@ fn renew_and_verify_json_follow_their_schemas() {
     assert!(chain["action"].is_null(), "{plan:#}");
     assert!(chain["due_from"].is_string(), "{plan:#}");
     assert_eq!(chain["records"], 2);
+    // Beside it, the chain of the audit log's own archive (the seal sealed the log too).
+    let log_chain = &plan["audit_log"]["chains"][0];
+    assert_eq!(log_chain["kind"], "seal", "{plan:#}");
+    assert!(log_chain["action"].is_null(), "{plan:#}");
     let run = json_of(stele_at(&home, t1, &["renew", "--json"]), 0);
     assert_valid(&renewal, "renew --json, nothing due", &run);
     assert_eq!(run["status"], "done", "{run:#}");
@@ -188,6 +192,8 @@ fn renew_and_verify_json_follow_their_schemas() {
         plan["chains"][0]["due"][0]["reason"], "tsa_certificate_expiring",
         "{plan:#}"
     );
+    let log_chain = &plan["audit_log"]["chains"][0];
+    assert_eq!(log_chain["action"], "timestamp_renewal", "{plan:#}");
     let run = json_of(stele_at(&home, due, &["renew", "--json"]), 0);
     assert_valid(&renewal, "renew --json, one epoch", &run);
     assert_eq!(run["status"], "done", "{run:#}");

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use stele_archive::renewal::RenewalAction;
 use stele_archive::{
-    plan, renew, report_html, seal_pending, AuditAction, AuditEvent, EvidenceIndex, JobHolder,
-    LongTermVerifier, RecordVerdict, RenewalRun, RenewalSettings, SealOutcome, SealSettings,
-    TimeStamper, TokenChecker, VerifiedRecord,
+    plan, renew, renewal::RenewalPlan, report_html, seal_pending, AuditAction, AuditEvent,
+    EvidenceIndex, JobHolder, LongTermVerifier, RecordVerdict, RenewalRun, RenewalSettings,
+    SealOutcome, SealSettings, TimeStamper, TokenChecker, VerifiedRecord,
 };
 use time::OffsetDateTime;
 
@@ -177,6 +177,33 @@ fn seal_detail(outcome: &SealOutcome) -> String {
     }
 }
 
+/// `stele renew --plan` and `/api/v1/renewal`: the archive's plan, and beside it the plan of the
+/// audit log's own archive, which the same nightly run renews.
+#[derive(serde::Serialize)]
+pub(crate) struct RenewalPlans {
+    #[serde(flatten)]
+    pub records: RenewalPlan,
+    pub audit_log: RenewalPlan,
+}
+
+impl RenewalPlans {
+    /// The plans at `now`, the archive's from `index` (the caller may hold one already).
+    pub(crate) async fn make(
+        store: &stele_store::Store,
+        index: &EvidenceIndex,
+        settings: &RenewalSettings,
+        now: OffsetDateTime,
+    ) -> Result<RenewalPlans, UsageError> {
+        let log_index = EvidenceIndex::load(&store.audit_log_archive())
+            .await
+            .map_err(|e| UsageError(format!("cannot read the audit log's evidence: {e}")))?;
+        Ok(RenewalPlans {
+            records: plan(index, settings, now),
+            audit_log: plan(&log_index, settings, now),
+        })
+    }
+}
+
 pub(crate) fn renewal_settings(ctx: &Context) -> Result<RenewalSettings, UsageError> {
     Ok(RenewalSettings {
         tsa_margin: ctx.config.tsa_margin(),
@@ -199,11 +226,13 @@ pub fn renew_cmd(global: &GlobalArgs, args: RenewArgs) -> Result<ExitCode, Usage
         let index = ctx
             .block_on(EvidenceIndex::load(ctx.store()))
             .map_err(|e| UsageError(format!("cannot read the evidence: {e}")))?;
-        let p = plan(&index, &settings, now);
+        let p = ctx.block_on(RenewalPlans::make(ctx.store(), &index, &settings, now))?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&p)?);
         } else {
-            print_plan(&p);
+            print_plan(&p.records);
+            print!("audit log: ");
+            print_plan(&p.audit_log);
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -557,13 +557,14 @@ async fn renewal(State(state): St, caller: Caller) -> Result<Json<serde_json::Va
     // The evidence the verifications use (at most `EVIDENCE_TTL` old), not a fresh load.
     let parts = state.verifier_parts().await?;
     let now = state.now();
-    let plan = state
-        .on_thread(move |s| {
-            crate::evidence_cmd::renewal_settings(&s.ctx)
-                .map(|settings| stele_archive::plan(&parts.index, &settings, now))
-        })
+    let settings = state
+        .on_thread(|s| crate::evidence_cmd::renewal_settings(&s.ctx))
         .await?
         .map_err(|e| ApiError::internal(e.0))?;
+    let plan =
+        crate::evidence_cmd::RenewalPlans::make(state.ctx.store(), &parts.index, &settings, now)
+            .await
+            .map_err(|e| ApiError::internal(e.0))?;
     Ok(Json(
         serde_json::to_value(&plan).map_err(|e| ApiError::internal(e.to_string()))?,
     ))
