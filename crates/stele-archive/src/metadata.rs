@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use time::Date;
+use unicode_normalization::UnicodeNormalization;
 
 /// Độ mật (Luật Bảo vệ bí mật nhà nước 2018, Điều 8): none, Mật, Tối mật, Tuyệt mật.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -254,8 +255,18 @@ impl RecordMetadata {
         stele_index::number_notation(self.code_number.as_deref(), self.code_notation.as_deref())
     }
 
-    /// Parses and checks metadata JSON (`schemas/record.schema.json`).
+    /// Parses and checks metadata JSON (`schemas/record.schema.json`). A UTF-8 byte-order mark
+    /// (Windows Notepad writes one) is skipped, and text in decomposed form (as macOS often
+    /// writes Vietnamese) is read as NFC, so `Mật` matches however it was typed.
     pub fn from_json(text: &str) -> Result<Self, MetadataError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let composed: String;
+        let text = if unicode_normalization::is_nfc(text) {
+            text
+        } else {
+            composed = text.nfc().collect();
+            &composed
+        };
         // Whole-document syntax first (serde stops after the first value and would ignore
         // trailing text), then the shape serde is laxer about than the schema.
         let value: serde_json::Value =
@@ -521,6 +532,18 @@ mod tests {
         assert_eq!(m.signer_info[0].full_name, "Nguyễn Văn An");
         // Round trip through the canonical form.
         assert_eq!(RecordMetadata::from_json(&m.to_json()).unwrap(), m);
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_decomposed_letters_read_as_typed() {
+        let secret = GOOD
+            .replace("\"none\"", "\"Mật\"")
+            .replace("\"AccessMode\": \"01\"", "\"AccessMode\": \"03\"");
+        let nfd: String = secret.nfd().collect();
+        assert_ne!(nfd, secret);
+        let m = RecordMetadata::from_json(&format!("\u{feff}{nfd}")).unwrap();
+        assert!(m.confidentiality.is_secret());
+        assert_eq!(m.signer_info[0].full_name, "Nguyễn Văn An");
     }
 
     fn error_of(edit: (&str, &str)) -> String {
