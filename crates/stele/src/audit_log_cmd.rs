@@ -49,12 +49,31 @@ pub fn run(global: &GlobalArgs, cmd: AuditLogCommand) -> Result<ExitCode, UsageE
     }
 }
 
-/// Who the command line acts for: `cli:<login>` (or `cli` when the environment does not say).
+/// Who the command line acts for: `cli:<login>`. Cron jobs and containers often set no `USER`:
+/// then the process's own user, by name from `/etc/passwd` or else as `uid<N>`.
 pub fn actor() -> String {
-    match std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
-        Ok(u) if !u.trim().is_empty() => format!("cli:{}", u.trim()),
-        _ => "cli".into(),
+    let login = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .or_else(process_user);
+    match login {
+        Some(u) => format!("cli:{u}"),
+        None => "cli".into(),
     }
+}
+
+fn process_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let named = passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_string())
+    });
+    Some(named.unwrap_or_else(|| format!("uid{uid}")))
 }
 
 /// Logs an access that must be logged before content is given out: an error (exit 2) when it

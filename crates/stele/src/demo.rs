@@ -415,18 +415,24 @@ fn demo(dir: &Path, shown: &Path) -> Result<(), Failed> {
             &format!("record {id} is not PASSED ten years on"),
         )?;
     }
+    // Today, judged as of that date (`--at`): a `--now` in the future here would date the
+    // archive's own audit-log entries ten years ahead, and every later one with them.
     println!(
-        "   For contrast, the archive that was not renewed, on the same date:\n   \
-         $ stele --config {} --now {} verify {}",
+        "   For contrast, the archive that was not renewed, judged as of the same date:\n   \
+         $ stele --config {} verify --at {} {}",
         cfg_arg.display(),
         fmt_time(ten),
         &ids[0][..12]
     );
     let unrenewed = GlobalArgs {
         config: Some(config.clone()),
-        now: Some(ten),
+        now: None,
     };
-    let v = parse::<evidence_cmd::VerifyArgs>(&[ids[0].as_str().into()])?;
+    let v = parse::<evidence_cmd::VerifyArgs>(&[
+        "--at".into(),
+        fmt_time(ten).into(),
+        ids[0].as_str().into(),
+    ])?;
     if evidence_cmd::verify_cmd(&unrenewed, v).map_err(usage)? == ExitCode::SUCCESS {
         return Err(Failed(format!(
             "step {}: without renewal the record should not pass ten years on",
