@@ -98,6 +98,7 @@ struct Setup {
     public: String,
     secret: String,
     public_bytes: Vec<u8>,
+    secret_bytes: Vec<u8>,
 }
 
 /// An archive with two signed letters, one of them secret, sealed.
@@ -113,15 +114,12 @@ fn archive(pki: &TestPki) -> Setup {
         meta("410", "Triển khai chữ ký số", "2026-05-04", false),
     )
     .unwrap();
-    std::fs::write(
-        docs.join("cv-411.p7m"),
-        signed_cong_van(
-            pki,
-            412,
-            "V/v bảo vệ hệ thống chữ ký số chuyên dùng, tài liệu mật.",
-        ),
-    )
-    .unwrap();
+    let secret_bytes = signed_cong_van(
+        pki,
+        412,
+        "V/v bảo vệ hệ thống chữ ký số chuyên dùng, tài liệu mật.",
+    );
+    std::fs::write(docs.join("cv-411.p7m"), &secret_bytes).unwrap();
     std::fs::write(
         docs.join("cv-411.p7m.meta.json"),
         meta(
@@ -146,6 +144,7 @@ fn archive(pki: &TestPki) -> Setup {
         home,
         now,
         public_bytes,
+        secret_bytes,
     }
 }
 
@@ -305,6 +304,13 @@ fn roles_and_clearance_over_real_http() {
     );
     let (st, v) = json_of(get(&format!("{path}?at=2026-05-06"), Some(&legal)));
     assert_eq!(st, 200, "{v}");
+    // A date that does not exist is named as a date, its month out of range.
+    let (st, v) = json_of(get(&format!("{path}?at=2026-13-01"), Some(&legal)));
+    assert_eq!(st, 400, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("month"),
+        "{v}"
+    );
 
     // Bad parameters are named.
     let (st, v) = json_of(get("/api/v1/search?q=x&from=2026-13-01", Some(&reader)));
@@ -318,8 +324,46 @@ fn roles_and_clearance_over_real_http() {
         (st, v["error"]["code"].as_str()),
         (400, Some("bad_parameter"))
     );
+    for (query, named) in [
+        ("/api/v1/search?q=x&facets=maybe", "facets"),
+        ("/api/v1/stats?format=svg&lang=fr", "lang"),
+        // axum's own refusal (a parameter twice), in the API's JSON.
+        ("/api/v1/search?q=a&q=b", "q"),
+    ] {
+        let (st, v) = json_of(get(query, Some(&reader)));
+        assert_eq!(
+            (st, v["error"]["code"].as_str()),
+            (400, Some("bad_parameter")),
+            "{query}: {v}"
+        );
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(named),
+            "{query}: {v}"
+        );
+    }
+    // No such path, or a method a path does not take: JSON errors as well.
+    let (st, v) = json_of(get("/api/v1/nonexistent", Some(&reader)));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (404, Some("no_such_route"))
+    );
+    let r = http
+        .delete(server.url(&format!("/api/v1/records/{}", s.public)))
+        .bearer_auth(&reader)
+        .send()
+        .unwrap();
+    assert!(r.headers().get("allow").is_some());
+    let (st, v) = json_of(r);
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
 
+    // The plan counts each chain's records, secret ones too: clearance is needed.
     let (st, v) = json_of(get("/api/v1/renewal", Some(&reader)));
+    api.check("/api/v1/renewal", "get", st, &v);
+    assert_eq!((st, v["error"]["code"].as_str()), (403, Some("forbidden")));
+    let (st, v) = json_of(get("/api/v1/renewal", Some(&cleared)));
     api.check("/api/v1/renewal", "get", st, &v);
     assert_eq!(st, 200, "{v}");
     assert!(
@@ -666,6 +710,54 @@ fn upload_is_validated_capped_and_indexed() {
     assert_eq!(
         (st, v["status"].as_str(), v["id"].as_str()),
         (200, Some("duplicate"), Some(id.as_str()))
+    );
+    // The secret letter's bytes, from an archivist without clearance: a duplicate, unnamed.
+    let (st, v) = post(
+        &archivist,
+        multipart::Form::new()
+            .part(
+                "file",
+                multipart::Part::bytes(s.secret_bytes.clone()).file_name("cv-411.p7m"),
+            )
+            .text("meta", meta("412", "Bản sao", "2026-05-05", false)),
+    );
+    api.check("/api/v1/records", "post", st, &v);
+    assert_eq!((st, v["status"].as_str()), (200, Some("duplicate")), "{v}");
+    assert!(v.get("id").is_none(), "{v}");
+    assert!(!v.to_string().contains(&s.secret), "{v}");
+    // A field given twice, or a flag that is neither yes nor no, is refused, named.
+    let (st, v) = post(
+        &archivist,
+        form().text("meta", meta("521", "Lần hai", "2026-06-01", true)),
+    );
+    api.check("/api/v1/records", "post", st, &v);
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("bad_upload")));
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("`meta`"),
+        "{v}"
+    );
+    let (st, v) = post(&archivist, form().text("allow_unsigned", "maybe"));
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("bad_upload")));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("allow_unsigned"),
+        "{v}"
+    );
+    // A body that is not a multipart form gets the API's JSON error too.
+    let r = http
+        .post(server.url("/api/v1/records"))
+        .bearer_auth(&archivist)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .unwrap();
+    let (st, v) = json_of(r);
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (400, Some("bad_upload")),
+        "{v}"
     );
 
     // Both uploads are in the audit log under the archivist, as `stele ingest` logs them.

@@ -297,7 +297,7 @@ impl Archive {
             }
             if !self.policy.allow_unsigned {
                 return Err(reject(
-                    "the document carries no signature (use --allow-unsigned to archive it anyway)"
+                    "the document carries no signature (to archive it as unsigned anyway: `stele ingest --allow-unsigned`, or `allow_unsigned=true` in an upload)"
                         .into(),
                 ));
             }

@@ -16,7 +16,7 @@ use stele_index::{Filters, SearchRequest};
 use stele_sig::TextLimits;
 
 use super::auth::{Permission, Principal};
-use super::{at_or_now, ApiError, AppState};
+use super::{at_or_now, clip, ApiError, AppState};
 use crate::export_cmd::ExportRefused;
 
 type St = State<Arc<AppState>>;
@@ -44,6 +44,72 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
 /// The caller, from `Authorization: Bearer TOKEN` or the web UI's session cookie. A token
 /// that is given but unknown is refused outright rather than treated as anonymous.
 pub(crate) struct Caller(pub Option<Principal>);
+
+/// Under `/api/v1/` every error is JSON, also axum's own refusals, which are plain text: a
+/// query string or form that does not parse, a body that is not multipart, a method a path
+/// does not take.
+pub(super) async fn json_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let upload = req.method() == axum::http::Method::POST;
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Axum's refusals are one short line; anything longer is not quoted.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .filter(|t| !t.is_empty());
+    let (code, otherwise) = match status {
+        StatusCode::NOT_FOUND => ("no_such_route", "nothing answers at this path"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "this path does not take that method")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request is too large"),
+        s if s.is_client_error() && upload => ("bad_upload", "the upload cannot be read"),
+        s if s.is_client_error() => ("bad_parameter", "the request cannot be read"),
+        _ => ("internal", "the server failed"),
+    };
+    let message = text.map_or_else(|| otherwise.to_string(), |t| clip(&t, 300));
+    let mut answer = ApiError::new(status, code, message).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
+}
+
+/// A yes/no parameter as forms and scripts write it; `None` for anything else.
+pub(crate) fn flag(value: &str) -> Option<bool> {
+    match value.trim() {
+        "1" | "true" | "on" | "yes" => Some(true),
+        "" | "0" | "false" | "off" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Refuses a caller without clearance: `why` says what in the answer needs it.
+fn require_clearance(p: &Principal, why: &str) -> Result<(), ApiError> {
+    if p.clearance {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!(
+            "{why}; token {} has no clearance (stele token add --clearance)",
+            p.name
+        ),
+    ))
+}
 
 /// The web UI keeps the token in this HttpOnly cookie.
 pub(crate) const SESSION_COOKIE: &str = "stele_session";
@@ -203,8 +269,15 @@ impl SearchParams {
         })
     }
 
-    pub fn wants_facets(&self) -> bool {
-        matches!(given(&self.facets), Some("1" | "true" | "yes"))
+    pub fn wants_facets(&self) -> Result<bool, ApiError> {
+        given(&self.facets).map_or(Ok(false), |v| {
+            flag(v).ok_or_else(|| {
+                ApiError::bad_request(
+                    "bad_parameter",
+                    format!("facets is {:?}: expected true or false", clip(v, 40)),
+                )
+            })
+        })
     }
 
     /// How many values of each facet the answer lists: the most frequent 20 unless asked.
@@ -240,7 +313,7 @@ async fn search(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let p = caller.require(Permission::Read)?;
-    let facets = params.wants_facets();
+    let facets = params.wants_facets()?;
     let request = params.request(p, facets)?;
     let facet_limit = params.facet_limit()?;
     let offset = request.offset;
@@ -509,17 +582,8 @@ async fn audit_log(
     Query(q): Query<AuditLogParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let p = caller.require(Permission::AuditLog)?;
-    // Entries name records, secret ones too, and the files they hold: clearance is needed.
-    if !p.clearance {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "the audit log names secret records; token {} has no clearance (stele token add --clearance)",
-                p.name
-            ),
-        ));
-    }
+    // Entries name records, secret ones too, and the files they hold.
+    require_clearance(p, "the audit log names secret records")?;
     let limit = match given(&q.limit) {
         None => 100,
         Some(s) => s
@@ -553,7 +617,10 @@ async fn audit_log(
 }
 
 async fn renewal(State(state): St, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Permission::Read)?;
+    let p = caller.require(Permission::Read)?;
+    // Each chain counts its records, secret ones too: without clearance, the difference from a
+    // search's total would count the secret records.
+    require_clearance(p, "the renewal plan counts secret records")?;
     // The evidence the verifications use (at most `EVIDENCE_TTL` old), not a fresh load.
     let parts = state.verifier_parts().await?;
     let now = state.now();
@@ -599,12 +666,20 @@ pub(crate) async fn read_upload(mut form: Multipart, cap: usize) -> Result<Uploa
         allow_unsigned: false,
     };
     let mut have_file = false;
+    let mut seen: Vec<String> = Vec::new();
     while let Some(mut field) = form
         .next_field()
         .await
         .map_err(|e| bad(format!("not a readable multipart form: {e}")))?
     {
         let field_name = field.name().unwrap_or("").to_string();
+        // A field given twice would leave one of the two silently unused (which metadata?).
+        if seen.contains(&field_name) {
+            return Err(bad(format!(
+                "the form field `{field_name}` is given twice: send each field once"
+            )));
+        }
+        seen.push(field_name.clone());
         let file_name = field.file_name().map(str::to_string);
         let mut data = Vec::new();
         while let Some(chunk) = field
@@ -644,10 +719,13 @@ pub(crate) async fn read_upload(mut form: Multipart, cap: usize) -> Result<Uploa
                 }
             }
             "allow_unsigned" => {
-                up.allow_unsigned = matches!(
-                    std::str::from_utf8(&data).unwrap_or("").trim(),
-                    "1" | "true" | "on" | "yes"
-                );
+                let value = String::from_utf8_lossy(&data);
+                up.allow_unsigned = flag(&value).ok_or_else(|| {
+                    bad(format!(
+                        "the field `allow_unsigned` is {:?}: expected true or false",
+                        clip(&value, 40)
+                    ))
+                })?;
             }
             other => {
                 return Err(bad(format!(
@@ -682,9 +760,9 @@ pub(crate) enum Ingested {
         indication: &'static str,
         summary: String,
     },
-    Duplicate {
-        id: String,
-    },
+    /// Already archived: its id, unless it is a record the uploader may not see (a secret one
+    /// without clearance), which is not named.
+    Duplicate { id: Option<String> },
 }
 
 impl Ingested {
@@ -697,7 +775,8 @@ impl Ingested {
             } => json!({
                 "status": "archived", "id": id, "indication": indication, "summary": summary
             }),
-            Ingested::Duplicate { id } => json!({"status": "duplicate", "id": id}),
+            Ingested::Duplicate { id: Some(id) } => json!({"status": "duplicate", "id": id}),
+            Ingested::Duplicate { id: None } => json!({"status": "duplicate"}),
         }
     }
 }
@@ -771,7 +850,10 @@ pub(crate) async fn ingest(
             {
                 eprintln!("warning: record {id}: {}", e.message);
             }
-            Ok(Ingested::Duplicate { id: id.to_string() })
+            let visible = state.visible_record(Some(p), id.as_str()).await.is_ok();
+            Ok(Ingested::Duplicate {
+                id: visible.then(|| id.to_string()),
+            })
         }
         Err(IngestError::Rejected { reason, .. }) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -141,10 +141,15 @@ async fn api_stats(
             Some("stele-signing-rates.csv"),
         ),
         "svg" => {
-            let lang = if given(&q.lang) == Some("en") {
-                ChartLang::En
-            } else {
-                ChartLang::Vi
+            let lang = match given(&q.lang) {
+                None | Some("vi") => ChartLang::Vi,
+                Some("en") => ChartLang::En,
+                Some(other) => {
+                    return Err(ApiError::bad_request(
+                        "bad_parameter",
+                        format!("lang is {:?}: expected vi or en", super::clip(other, 40)),
+                    ))
+                }
             };
             (
                 rates.render_svg(lang.chart_title(), lang),

@@ -125,10 +125,34 @@ async fn seal_when_due(state: Arc<AppState>) {
 
 fn router(state: Arc<AppState>) -> axum::Router {
     api::routes()
+        .layer(axum::middleware::from_fn(api::json_errors))
         .merge(ui::routes())
         .merge(public::routes())
         .merge(dashboard::routes())
+        .fallback(no_such_path)
         .with_state(state)
+}
+
+/// A path nothing answers: a JSON error under `/api/`, the not-found page elsewhere.
+async fn no_such_path(v: ui::Visitor, uri: axum::http::Uri) -> Response {
+    let e = ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_such_route",
+        format!("nothing answers at {}", clip(uri.path(), 200)),
+    );
+    if uri.path().starts_with("/api/") {
+        e.into_response()
+    } else {
+        page::error_page(v.lang, v.who.as_ref(), e)
+    }
+}
+
+/// At most `max` characters of `s`, marked when cut: what an error message quotes of a request.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// What every request handler shares.
@@ -456,15 +480,26 @@ impl IntoResponse for ApiError {
 pub(crate) fn at_or_now(state: &AppState, at: Option<&str>) -> Result<OffsetDateTime, ApiError> {
     match at.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(state.now()),
-        Some(s) => crate::parse_time(s)
-            .or_else(|e| {
-                // A date alone (from a date picker) means the end of that day, UTC.
-                crate::search_cmd::parse_date(s)
-                    .ok()
-                    .and_then(|d| d.with_hms(23, 59, 59).ok())
-                    .map(|t| t.assume_utc())
-                    .ok_or(e)
+        Some(s) => crate::parse_time(s).or_else(|time_error| {
+            // A date alone (from a date picker) means the end of that day, UTC.
+            let date = crate::search_cmd::parse_date(s)
+                .map(|d| d.with_hms(23, 59, 59).map(|t| t.assume_utc()));
+            match date {
+                Ok(Ok(t)) => Ok(t),
+                // Say what is wrong with the form the value was meant to have.
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(date_error) if !s.contains(['T', 't', ' ']) => Err(date_error),
+                Err(_) => Err(time_error),
+            }
+            .map_err(|e| {
+                ApiError::bad_request(
+                    "bad_parameter",
+                    format!(
+                        "at: {} (an RFC 3339 time, or a date YYYY-MM-DD)",
+                        clip(&e, 300)
+                    ),
+                )
             })
-            .map_err(|e| ApiError::bad_request("bad_parameter", format!("at: {e}"))),
+        }),
     }
 }

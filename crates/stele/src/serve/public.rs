@@ -28,6 +28,9 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/public/{id}/{code}", get(json))
 }
 
+/// The verification report's code for a record not sealed yet.
+const NOT_SEALED: &str = "NOT_SEALED";
+
 /// What the public may know of a record.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct PublicVerification {
@@ -36,6 +39,9 @@ pub(crate) struct PublicVerification {
     summary: String,
     checked_at: String,
     proof_of_existence: Option<String>,
+    /// The check that decided a verdict other than PASSED (as in the verification report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_check: Option<String>,
     secret: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     agency: Option<String>,
@@ -121,8 +127,11 @@ async fn lookup(
     let v = PublicVerification {
         record: id.to_string(),
         verdict,
-        // The report's sentence may quote file names; a secret record gets a fixed one.
-        summary: if secret {
+        // The report's sentence may quote file names (a secret record gets a fixed one), and
+        // for a record not sealed yet it speaks to the operator.
+        summary: if r.failed_check.as_deref() == Some(NOT_SEALED) {
+            format!("{verdict}: the record is archived but not sealed with a timestamp yet")
+        } else if secret {
             format!(
                 "{verdict}: the verification of this record as of {}",
                 stele_archive::rfc3339(now)
@@ -132,6 +141,7 @@ async fn lookup(
         },
         checked_at: stele_archive::rfc3339(now),
         proof_of_existence: r.proof_of_existence.map(stele_archive::rfc3339),
+        failed_check: r.failed_check.clone(),
         secret,
         agency: (!secret).then(|| md.organ_name.clone()),
         number_notation: (!secret).then(|| md.number_notation()),
@@ -187,12 +197,24 @@ async fn page(State(state): St, v: Visitor, Path((id, code)): Path<(String, Stri
                 "Văn bản hoặc chứng cứ của nó không vượt qua kiểm tra.",
                 "The document or its evidence failed the check."
             ),
+            _ if pv.failed_check.as_deref() == Some(NOT_SEALED) => l.t(
+                "Văn bản đã được lưu trữ nhưng chưa được niêm phong bằng dấu thời gian; hãy kiểm tra lại sau.",
+                "The document is archived but not sealed with a timestamp yet; check again later."
+            ),
             _ => l.t(
-                "Chưa đủ căn cứ để kết luận (ví dụ: chưa được niêm phong bằng dấu thời gian).",
-                "There is not enough to conclude yet (for example, it is not sealed with a timestamp yet)."
+                "Chưa đủ căn cứ để khẳng định văn bản và chữ ký số của nó hợp lệ tại thời điểm kiểm tra.",
+                "There is not enough to confirm the document and its signatures as of this check."
             ),
         }
     );
+    if let (Some(check), false) = (&pv.failed_check, pv.verdict == "PASSED") {
+        let _ = write!(
+            body,
+            "<p class=\"muted\" id=\"failed-check\">{} <code>{}</code></p>",
+            l.t("Bước kiểm tra quyết định:", "Deciding check:"),
+            esc(check)
+        );
+    }
     body.push_str("<table class=\"kv\" id=\"identity\">");
     if pv.secret {
         let _ = write!(

@@ -128,7 +128,22 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(state): St, v: Visitor, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): St,
+    v: Visitor,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let f = match form {
+        Ok(Form(f)) => f,
+        // Not a form, or too large (the status says which).
+        Err(rejection) => {
+            let msg = v.lang.t(
+                "Biểu mẫu đăng nhập không đọc được: hãy nhập mã truy cập vào ô bên dưới.",
+                "The sign-in form cannot be read: enter the token in the field below.",
+            );
+            return login_page(&v, Some(msg), rejection.status());
+        }
+    };
     let token = f.token.trim();
     if state.tokens.authenticate(token).is_none() {
         let msg = v.lang.t(
@@ -665,6 +680,8 @@ async fn upload(State(state): St, v: Visitor, form: Multipart) -> Page {
         api::ingest(&state, &p, up, "web upload").await
     }
     .await;
+    // A refused upload answers with its error's status, the form shown again with the reason.
+    let status = done.as_ref().map_or_else(|e| e.status, |_| StatusCode::OK);
     let message = match done {
         Ok(Ingested::Archived { id, indication, summary }) => format!(
             "<p id=\"result\" data-status=\"archived\">{} <a href=\"/records/{id}\">{id}</a>: <span class=\"{indication}\">{}</span> — {}{}</p>",
@@ -675,12 +692,19 @@ async fn upload(State(state): St, v: Visitor, form: Multipart) -> Page {
             esc(&summary),
             id = esc(&id),
         ),
-        Ok(Ingested::Duplicate { id }) => format!(
+        Ok(Ingested::Duplicate { id: Some(id) }) => format!(
             "<p id=\"result\" data-status=\"duplicate\">{} <a href=\"/records/{id}\">{id}</a></p>",
             l.t("Văn bản này đã có trong kho:", "Already archived:"),
             id = esc(&id),
         ),
+        // A record this user may not see: not named.
+        Ok(Ingested::Duplicate { id: None }) => format!(
+            "<p id=\"result\" data-status=\"duplicate\">{}</p>",
+            l.t("Văn bản này đã có trong kho.", "This document is already archived."),
+        ),
         Err(e) => format!("<p id=\"result\" class=\"err\" data-status=\"{}\">{}</p>", e.code, esc(&e.message)),
     };
-    Ok(upload_page(&v, &message))
+    let mut page = upload_page(&v, &message);
+    *page.status_mut() = status;
+    Ok(page)
 }
