@@ -536,6 +536,8 @@ fn admin_signs_in_searches_without_accents_opens_the_sealed_record_and_reads_eng
         "000.00.00.H12",
         "Quyết định",
         "1500/UBND-CNTT",
+        "Nguyễn Văn An (Chủ tịch)",
+        "01 (Công khai)",
         qd,
     ] {
         assert!(metadata.contains(want), "{want} not in {metadata}");

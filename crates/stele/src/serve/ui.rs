@@ -404,6 +404,17 @@ fn metadata_rows(l: Lang, m: &RecordManifest) -> String {
     row(l.t("Số, ký hiệu", "Number and notation"), esc(&number));
     row(l.t("Ngày ban hành", "Issued"), md.issued_date.to_string());
     row(l.t("Trích yếu", "Subject"), esc(&md.subject));
+    let signers: Vec<String> = md
+        .signer_info
+        .iter()
+        .map(|s| match s.position.as_deref().filter(|p| !p.trim().is_empty()) {
+            Some(position) => format!("{} ({})", esc(&s.full_name), esc(position)),
+            None => esc(&s.full_name),
+        })
+        .collect();
+    row(l.t("Người ký", "Signed by"), signers.join("; "));
+    let recipients: Vec<String> = md.to.iter().map(|r| esc(&r.organ_name)).collect();
+    row(l.t("Nơi nhận", "Recipients"), recipients.join("; "));
     row(
         l.t("Độ mật", "Confidentiality"),
         if md.confidentiality.is_secret() {
@@ -418,6 +429,10 @@ fn metadata_rows(l: Lang, m: &RecordManifest) -> String {
     row(
         l.t("Thời hạn bảo quản", "Retention"),
         value_words(l, "retention", md.retention.code()),
+    );
+    row(
+        l.t("Chế độ sử dụng", "Access mode"),
+        esc(md.access_mode.label()),
     );
     row(
         l.t("Hồ sơ", "File"),
