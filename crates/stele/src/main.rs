@@ -102,8 +102,19 @@ impl<E: std::fmt::Display> From<E> for UsageError {
 /// Reads an RFC 3339 date-time argument (`2039-06-01T00:00:00Z`).
 pub fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
-        format!("`{s}` is not an RFC 3339 date-time such as 2039-06-01T00:00:00Z: {e}")
+        format!(
+            "`{}` is not an RFC 3339 date-time such as 2039-06-01T00:00:00Z: {e}",
+            clip(s, 80)
+        )
     })
+}
+
+/// At most `max` characters of `s`, marked when cut: what an error message quotes of its input.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// Formats a time as RFC 3339 in UTC.

@@ -67,7 +67,8 @@ pub struct SearchArgs {
 
 pub(crate) fn parse_date(s: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s.trim(), &format).map_err(|e| format!("`{s}` is not a date YYYY-MM-DD: {e}"))
+    Date::parse(s.trim(), &format)
+        .map_err(|e| format!("`{}` is not a date YYYY-MM-DD: {e}", crate::clip(s, 80)))
 }
 
 pub(crate) fn parse_confidentiality(s: &str) -> Result<Confidentiality, String> {

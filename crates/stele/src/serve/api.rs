@@ -16,7 +16,8 @@ use stele_index::{Filters, SearchRequest};
 use stele_sig::TextLimits;
 
 use super::auth::{Permission, Principal};
-use super::{at_or_now, clip, ApiError, AppState};
+use super::{at_or_now, ApiError, AppState};
+use crate::clip;
 use crate::export_cmd::ExportRefused;
 
 type St = State<Arc<AppState>>;
@@ -366,7 +367,8 @@ pub(crate) async fn file_response(
                 StatusCode::NOT_FOUND,
                 "no_such_file",
                 format!(
-                    "record {id} has no file {n} (it has {})",
+                    "record {id} has no file {} (it has {})",
+                    clip(n, 40),
                     manifest.files.len()
                 ),
             )

@@ -147,7 +147,7 @@ async fn api_stats(
                 Some(other) => {
                     return Err(ApiError::bad_request(
                         "bad_parameter",
-                        format!("lang is {:?}: expected vi or en", super::clip(other, 40)),
+                        format!("lang is {:?}: expected vi or en", crate::clip(other, 40)),
                     ))
                 }
             };

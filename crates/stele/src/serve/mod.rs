@@ -34,7 +34,7 @@ use stele_store::RecordId;
 use time::OffsetDateTime;
 
 use crate::context::{Context, GlobalArgs};
-use crate::UsageError;
+use crate::{clip, UsageError};
 use auth::{Permission, Principal, Tokens};
 
 #[derive(Args)]
@@ -144,14 +144,6 @@ async fn no_such_path(v: ui::Visitor, uri: axum::http::Uri) -> Response {
         e.into_response()
     } else {
         page::error_page(v.lang, v.who.as_ref(), e)
-    }
-}
-
-/// At most `max` characters of `s`, marked when cut: what an error message quotes of a request.
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
     }
 }
 
@@ -277,7 +269,7 @@ impl AppState {
         caller: Option<&Principal>,
         id: &str,
     ) -> Result<(RecordId, RecordManifest), ApiError> {
-        let not_found = || ApiError::not_found(format!("no record {id} here"));
+        let not_found = || ApiError::not_found(format!("no record {} here", clip(id, 80)));
         let rid = record_id(id).ok_or_else(not_found)?;
         let manifest = match self.archive.manifest(&rid).await {
             Ok(m) => m,

@@ -407,10 +407,12 @@ fn metadata_rows(l: Lang, m: &RecordManifest) -> String {
     let signers: Vec<String> = md
         .signer_info
         .iter()
-        .map(|s| match s.position.as_deref().filter(|p| !p.trim().is_empty()) {
-            Some(position) => format!("{} ({})", esc(&s.full_name), esc(position)),
-            None => esc(&s.full_name),
-        })
+        .map(
+            |s| match s.position.as_deref().filter(|p| !p.trim().is_empty()) {
+                Some(position) => format!("{} ({})", esc(&s.full_name), esc(position)),
+                None => esc(&s.full_name),
+            },
+        )
         .collect();
     row(l.t("Người ký", "Signed by"), signers.join("; "));
     let recipients: Vec<String> = md.to.iter().map(|r| esc(&r.organ_name)).collect();
