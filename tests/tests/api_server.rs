@@ -327,8 +327,9 @@ fn roles_and_clearance_over_real_http() {
     for (query, named) in [
         ("/api/v1/search?q=x&facets=maybe", "facets"),
         ("/api/v1/stats?format=svg&lang=fr", "lang"),
-        // axum's own refusal (a parameter twice), in the API's JSON.
+        // axum's own refusals (a parameter twice), in the API's JSON, on every API route.
         ("/api/v1/search?q=a&q=b", "q"),
+        ("/api/v1/stats?by=agency&by=month", "by"),
     ] {
         let (st, v) = json_of(get(query, Some(&reader)));
         assert_eq!(
@@ -353,6 +354,16 @@ fn roles_and_clearance_over_real_http() {
         .send()
         .unwrap();
     assert!(r.headers().get("allow").is_some());
+    let (st, v) = json_of(r);
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    let r = http
+        .post(server.url("/api/v1/stats"))
+        .bearer_auth(&reader)
+        .send()
+        .unwrap();
     let (st, v) = json_of(r);
     assert_eq!(
         (st, v["error"]["code"].as_str()),

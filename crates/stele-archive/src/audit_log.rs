@@ -70,6 +70,11 @@ pub const SEGMENT_ROLE: &str = "audit_log_segment";
 const ATTEMPTS: usize = 256;
 /// A segment is cut before it grows past this many bytes (entries are at most 64 KiB each).
 const MAX_SEGMENT_BYTES: usize = 64 << 20;
+
+/// A segment's verdict when it is not sealed yet, or not archived yet after a stopped seal.
+pub const SEGMENT_PENDING: &str = "PENDING";
+/// A segment's verdict in [`AuditLog::check_fixity`], which judges no evidence.
+pub const SEGMENT_NOT_JUDGED: &str = "NOT_JUDGED";
 /// Bounds on what an event may carry; longer values are cut (an access is still logged).
 const MAX_ACTOR: usize = 256;
 const MAX_RECORD: usize = 128;
@@ -616,19 +621,33 @@ impl AuditLog {
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e.into()),
         }
+        let segment = self.segment_for(m).await?;
+        self.write_segment(m, Bytes::from(segment)).await
+    }
+
+    /// The segment file `m` names, made again from the entries; an error when they no longer
+    /// make it (altered, missing, or more than a segment holds).
+    async fn segment_for(&self, m: &Marker) -> Result<Vec<u8>, AuditLogError> {
+        let changed = || AuditLogError::SegmentChanged {
+            first: m.first,
+            last: m.last,
+            record: m.record.clone(),
+        };
         let mut run = Vec::new();
+        let mut size = 0usize;
         for seq in m.first..=m.last {
-            run.push(self.store.get_audit_entry(seq).await?);
+            let entry = self.store.get_audit_entry(seq).await?;
+            size += entry.len() + 1;
+            if size > MAX_SEGMENT_BYTES {
+                return Err(changed());
+            }
+            run.push(entry);
         }
         let segment = segment_bytes(&run);
         if BlobRef::of(&segment).hex() != m.record {
-            return Err(AuditLogError::SegmentChanged {
-                first: m.first,
-                last: m.last,
-                record: m.record.clone(),
-            });
+            return Err(changed());
         }
-        self.write_segment(m, Bytes::from(segment)).await
+        Ok(segment)
     }
 
     /// Archives a segment as a record of the log's archive: blobs first, manifest last.
@@ -944,18 +963,22 @@ impl AuditLog {
             Ok(id) => read_manifest(nested, &id).await.map(|mf| (id, mf)),
             Err(e) => Err(SealJobError::Store(e)),
         };
-        let (id, manifest) = match manifest {
-            Ok(x) => x,
-            // A seal stopped between the newest marker and its record (the record's manifest
-            // is written last): the next `stele seal` archives the segment. Not damage.
-            Err(SealJobError::Store(e)) if e.is_not_found() && newest => {
-                check.verdict = "PENDING".into();
+        // A seal stopped between the newest marker and its record (whose manifest is written
+        // last) is no damage: the next `stele seal` archives the segment. Only that state,
+        // though: no seal covers the record yet, and the entries still make the segment.
+        if let Err(SealJobError::Store(e)) = &manifest {
+            let sealed = verifier.is_some_and(|v| v.index.chains_of(&m.record).is_ok());
+            if e.is_not_found() && newest && !sealed && self.segment_for(m).await.is_ok() {
+                check.verdict = SEGMENT_PENDING.into();
                 check.summary = format!(
                     "entries {}–{} are cut into a segment that is not archived yet (a seal was interrupted); the next `stele seal` archives and seals it",
                     m.first, m.last
                 );
                 return check;
             }
+        }
+        let (id, manifest) = match manifest {
+            Ok(x) => x,
             Err(e) => {
                 check.summary = format!("the segment's record cannot be read: {e}");
                 findings.push(finding(
@@ -1029,7 +1052,7 @@ impl AuditLog {
             }
         }
         let Some(verifier) = verifier else {
-            check.verdict = "NOT_JUDGED".into();
+            check.verdict = SEGMENT_NOT_JUDGED.into();
             check.summary = "the fixity audit does not judge the evidence".into();
             return check;
         };
@@ -1038,9 +1061,9 @@ impl AuditLog {
                 let r = v.verification;
                 check.proof_of_existence = r.proof_of_existence;
                 check.summary = r.summary.clone();
-                let not_sealed = r.failed_check.as_deref() == Some("NOT_SEALED");
+                let not_sealed = r.failed_check.as_deref() == Some(crate::longterm::NOT_SEALED);
                 if not_sealed {
-                    check.verdict = "PENDING".into();
+                    check.verdict = SEGMENT_PENDING.into();
                 } else {
                     check.verdict = r.verdict.as_str().into();
                     if r.verdict != RecordVerdict::Passed {
@@ -1342,6 +1365,21 @@ mod tests {
             "{:?}",
             r.findings
         );
+
+        // A newest marker its entries do not make (planted, or the entries changed since) is
+        // no seal to finish either: the next seal could not archive it.
+        let tmp = tempfile::tempdir().unwrap();
+        let (log, _clock) = log_with(tmp.path(), 2).await;
+        let planted = Marker {
+            log: LOG_FORMAT.into(),
+            first: 1,
+            last: 2,
+            record: "ab".repeat(32),
+        };
+        let json = Bytes::from(serde_json::to_vec(&planted).unwrap());
+        log.store.create_audit_marker(1, json).await.unwrap();
+        let r = log.check_fixity().await.unwrap();
+        assert_eq!(kinds_at(&r), vec![("segment", Some(1))], "{:?}", r.findings);
     }
 
     #[tokio::test]
@@ -1425,5 +1463,19 @@ mod tests {
             "{found:?}"
         );
         assert!(found.contains(&("broken_chain", Some(6))), "{found:?}");
+
+        // The newest segment's record lost after it was sealed is damage, not a seal to finish.
+        let newest = &out.segments[0].2;
+        std::fs::remove_file(
+            store_dir.join(format!("audit-log/archive/records/{newest}/manifest.json")),
+        )
+        .unwrap();
+        let r = fresh.verify(&tokens, &policy).await.unwrap();
+        assert!(
+            kinds_at(&r).contains(&("segment", Some(5))),
+            "{:?}",
+            r.findings
+        );
+        assert_eq!(r.segments[1].verdict, "FAILED", "{:?}", r.segments);
     }
 }

@@ -40,7 +40,7 @@ pub use indexing::{
 pub use ingest::{Archive, IngestError, IngestOutcome, IngestPolicy, RecordManifest, Submission};
 pub use lease::JobHolder;
 pub use longterm::{
-    LongTermVerifier, RecordVerdict, RecordVerification, VerifiedRecord, VerifyError,
+    LongTermVerifier, RecordVerdict, RecordVerification, VerifiedRecord, VerifyError, NOT_SEALED,
 };
 pub use metadata::{AccessMode, Confidentiality, MetadataError, RecordMetadata, Retention};
 pub use renewal::{plan, renew, RenewalPlan, RenewalReport, RenewalRun, RenewalSettings};

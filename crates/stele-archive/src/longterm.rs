@@ -108,6 +108,9 @@ impl RecordVerification {
     pub const FORMAT: &'static str = "stele.record-verification.v1";
 }
 
+/// The `failed_check` of a record archived but not sealed yet.
+pub const NOT_SEALED: &str = "NOT_SEALED";
+
 /// What verification needs besides the store.
 pub struct LongTermVerifier<'a> {
     pub index: &'a EvidenceIndex,
@@ -259,7 +262,7 @@ impl LongTermVerifier<'_> {
             Err(e) => {
                 let (status, code, verdict) = match e {
                     EvidenceError::NotSealed(_) => {
-                        ("indeterminate", "NOT_SEALED", RecordVerdict::Indeterminate)
+                        ("indeterminate", NOT_SEALED, RecordVerdict::Indeterminate)
                     }
                     _ => ("failed", "EVIDENCE_MISMATCH", RecordVerdict::Failed),
                 };

@@ -133,7 +133,7 @@ pub(crate) fn export_package(
     let v = &verified.verification;
     let m = &verified.manifest;
     let Some(er) = &verified.evidence_record else {
-        if v.failed_check.as_deref() == Some("NOT_SEALED") {
+        if v.failed_check.as_deref() == Some(stele_archive::NOT_SEALED) {
             return Err(ExportRefused::NotSealed(UsageError(format!(
                 "record {} is not sealed yet: run `stele seal`",
                 v.record

@@ -273,7 +273,7 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
     let interrupted = log
         .segments
         .iter()
-        .filter(|s| s.verdict == "PENDING")
+        .filter(|s| s.verdict == stele_archive::audit_log::SEGMENT_PENDING)
         .count();
     let found = report.findings.len()
         + evidence.findings.len()
@@ -315,7 +315,7 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
         findings.extend(
             log.findings
                 .iter()
-                .map(|f| json!({"key": f.key, "kind": "audit_log", "message": f.message})),
+                .map(|f| json!({"key": f.key, "kind": format!("audit_log_{}", f.kind), "message": f.message})),
         );
         findings.extend(store_findings(&log_store));
         findings.extend(evidence_findings(&log_evidence));
@@ -368,7 +368,12 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageErro
             println!("evidence: {}: {}", f.key, f.problem);
         }
         for f in &log.findings {
-            println!("audit log: {}: {}", f.key, f.message);
+            println!(
+                "audit log ({}): {}: {}",
+                f.kind.replace('_', " "),
+                f.key,
+                f.message
+            );
         }
         if evidence.pending_records > 0 {
             println!(

@@ -46,15 +46,19 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
 /// that is given but unknown is refused outright rather than treated as anonymous.
 pub(crate) struct Caller(pub Option<Principal>);
 
-/// Under `/api/v1/` every error is JSON, also axum's own refusals, which are plain text: a
-/// query string or form that does not parse, a body that is not multipart, a method a path
-/// does not take.
+/// Under `/api/` every error is JSON, also axum's own refusals, which are plain text: a query
+/// string or form that does not parse, a body that is not multipart, a method a path does not
+/// take. Pages keep their HTML.
 pub(super) async fn json_errors(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let api = req.uri().path().starts_with("/api/");
     let upload = req.method() == axum::http::Method::POST;
     let response = next.run(req).await;
+    if !api {
+        return response;
+    }
     let status = response.status();
     let json = response
         .headers()

@@ -125,10 +125,10 @@ async fn seal_when_due(state: Arc<AppState>) {
 
 fn router(state: Arc<AppState>) -> axum::Router {
     api::routes()
-        .layer(axum::middleware::from_fn(api::json_errors))
         .merge(ui::routes())
         .merge(public::routes())
         .merge(dashboard::routes())
+        .layer(axum::middleware::from_fn(api::json_errors))
         .fallback(no_such_path)
         .with_state(state)
 }

@@ -188,7 +188,7 @@ pub(crate) fn verification_sentence(lang: Lang, r: &stele_archive::RecordVerific
         Some("FILE_CORRUPT") => {
             Some("một tệp được lưu không còn khớp với giá trị băm ghi lại khi lưu trữ")
         }
-        Some("NOT_SEALED") => Some("văn bản chưa được niêm phong bằng dấu thời gian"),
+        Some(stele_archive::NOT_SEALED) => Some("văn bản chưa được niêm phong bằng dấu thời gian"),
         Some("EVIDENCE_MISMATCH") => Some("chứng cứ lưu trữ không khớp với các tệp của văn bản"),
         Some("HASH_ALGORITHM_RETIRED") => {
             Some("thuật toán băm của chứng cứ đã hết hiệu lực trước khi chứng cứ được gia hạn")

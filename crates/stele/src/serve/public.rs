@@ -28,9 +28,6 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/public/{id}/{code}", get(json))
 }
 
-/// The verification report's code for a record not sealed yet.
-const NOT_SEALED: &str = "NOT_SEALED";
-
 /// What the public may know of a record.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct PublicVerification {
@@ -129,7 +126,7 @@ async fn lookup(
         verdict,
         // The report's sentence may quote file names (a secret record gets a fixed one), and
         // for a record not sealed yet it speaks to the operator.
-        summary: if r.failed_check.as_deref() == Some(NOT_SEALED) {
+        summary: if r.failed_check.as_deref() == Some(stele_archive::NOT_SEALED) {
             format!("{verdict}: the record is archived but not sealed with a timestamp yet")
         } else if secret {
             format!(
@@ -197,7 +194,7 @@ async fn page(State(state): St, v: Visitor, Path((id, code)): Path<(String, Stri
                 "Văn bản hoặc chứng cứ của nó không vượt qua kiểm tra.",
                 "The document or its evidence failed the check."
             ),
-            _ if pv.failed_check.as_deref() == Some(NOT_SEALED) => l.t(
+            _ if pv.failed_check.as_deref() == Some(stele_archive::NOT_SEALED) => l.t(
                 "Văn bản đã được lưu trữ nhưng chưa được niêm phong bằng dấu thời gian; hãy kiểm tra lại sau.",
                 "The document is archived but not sealed with a timestamp yet; check again later."
             ),
