@@ -1174,6 +1174,17 @@ mod tests {
         (TokenChecker::without_trust(), AlgorithmPolicy::default())
     }
 
+    /// A fresh node's verification of the log in `dir`: intact, with `entries` entries.
+    async fn assert_intact(dir: &std::path::Path, clock: Arc<FixedClock>, entries: u64) {
+        let (tokens, policy) = no_trust();
+        let r = AuditLog::new(open(dir), clock)
+            .verify(&tokens, &policy)
+            .await
+            .unwrap();
+        assert!(r.intact, "{:?}", r.findings);
+        assert_eq!(r.entries, entries);
+    }
+
     fn entry_file(dir: &std::path::Path, seq: u64) -> std::path::PathBuf {
         dir.join(entry_key(seq))
     }
@@ -1267,13 +1278,7 @@ mod tests {
         }
         // The quiet node's cached head says 1; its next entry still lands, at the end.
         assert_eq!(quiet.append(event("quiet")).await.unwrap(), 302);
-        let (tokens, policy) = no_trust();
-        let r = AuditLog::new(open(tmp.path()), clock)
-            .verify(&tokens, &policy)
-            .await
-            .unwrap();
-        assert!(r.intact, "{:?}", r.findings);
-        assert_eq!(r.entries, 302);
+        assert_intact(tmp.path(), clock, 302).await;
     }
 
     #[tokio::test]
@@ -1308,13 +1313,7 @@ mod tests {
         all.sort_unstable();
         let n = all.len() as u64;
         assert_eq!(all, (1..=n).collect::<Vec<_>>(), "every seq exactly once");
-        let (tokens, policy) = no_trust();
-        let r = AuditLog::new(open(tmp.path()), clock)
-            .verify(&tokens, &policy)
-            .await
-            .unwrap();
-        assert!(r.intact, "{:?}", r.findings);
-        assert_eq!(r.entries, n);
+        assert_intact(tmp.path(), clock, n).await;
     }
 
     #[tokio::test]

@@ -228,17 +228,19 @@ fn problem_kind(p: &Problem) -> &'static str {
 
 /// The fixity audit of one archive (the records', or the audit log's own): every blob, record,
 /// seal and epoch, then the evidence (every batch and epoch readable, its token intact and over
-/// its root, everything it names present).
+/// its root, everything it names present). Finding keys are named from the store's root: the
+/// archive lives under `prefix` there.
 fn audit_archive(
     ctx: &Context,
     store: &stele_store::Store,
+    prefix: &str,
     jobs: usize,
 ) -> Result<(stele_store::AuditReport, stele_archive::EvidenceAudit), UsageError> {
     let mut report = ctx
         .block_on(store.audit(jobs))
         .map_err(|e| UsageError(format!("the audit could not run: {e}")))?;
     report.findings.sort_by(|a, b| a.key.cmp(&b.key));
-    let evidence = match ctx.block_on(stele_archive::EvidenceIndex::load(store)) {
+    let mut evidence = match ctx.block_on(stele_archive::EvidenceIndex::load(store)) {
         Ok(index) => ctx
             .block_on(stele_archive::audit_evidence(store, &index, ctx.now()))
             .map_err(|e| UsageError(format!("the audit could not run: {e}")))?,
@@ -250,26 +252,29 @@ fn audit_archive(
             ..Default::default()
         },
     };
+    for key in report
+        .findings
+        .iter_mut()
+        .map(|f| &mut f.key)
+        .chain(evidence.findings.iter_mut().map(|f| &mut f.key))
+    {
+        key.insert_str(0, prefix);
+    }
     Ok((report, evidence))
 }
 
 pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<ExitCode, UsageError> {
     let ctx = Context::open(global)?;
     let jobs = crate::context::jobs_or_cpus(args.jobs);
-    let (report, evidence) = audit_archive(&ctx, ctx.store(), jobs)?;
+    let (report, evidence) = audit_archive(&ctx, ctx.store(), "", jobs)?;
     // The audit log: its chain and segment files, and its own archive, where the segments are
     // records with seals of their own, audited as the records' is (keys named in full).
     let log = ctx
         .block_on(ctx.audit_log().check_fixity())
         .map_err(|e| UsageError(format!("the audit of the audit log could not run: {e}")))?;
-    let (mut log_store, mut log_evidence) =
-        audit_archive(&ctx, &ctx.store().audit_log_archive(), jobs)?;
-    for f in &mut log_store.findings {
-        f.key = format!("{}/{}", stele_store::audit_log::ARCHIVE, f.key);
-    }
-    for f in &mut log_evidence.findings {
-        f.key = format!("{}/{}", stele_store::audit_log::ARCHIVE, f.key);
-    }
+    let log_prefix = format!("{}/", stele_store::audit_log::ARCHIVE);
+    let (log_store, log_evidence) =
+        audit_archive(&ctx, &ctx.store().audit_log_archive(), &log_prefix, jobs)?;
     let interrupted = log
         .segments
         .iter()
